@@ -58,7 +58,9 @@ class Settings(BaseSettings):
 
     # --- answering -----------------------------------------------------------------------------
     answer_mode: Literal["extractive", "openai", "local"] = "extractive"
-    llm_base_url: str = Field(default="", description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
+    llm_base_url: str = Field(
+        default="", description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1"
+    )
     llm_model: str = "gpt-4o-mini"
     llm_api_key_env: str = Field(default="OPENAI_API_KEY", description="Env var holding the API key.")
     llm_temperature: float = 0.0

@@ -14,6 +14,7 @@ store can use inner product as cosine similarity.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import threading
@@ -76,7 +77,7 @@ class HashingEmbedder(Embedder):
     def _vector(self, text: str) -> np.ndarray:
         v = np.zeros(self.dim, dtype=np.float32)
         chars = [c for c in text if not c.isspace()]
-        grams = chars + [a + b for a, b in zip(chars, chars[1:], strict=False)]
+        grams = chars + [a + b for a, b in itertools.pairwise(chars)]
         for g in grams:
             h = int.from_bytes(hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest(), "little")
             v[h % self.dim] += 1.0 if (h >> 63) & 1 else -1.0
