@@ -1,0 +1,380 @@
+"""A LangChain ``VectorStore`` on FAISS that persists without pickle.
+
+Exact cosine search: an ``IndexIDMap2`` over ``IndexFlatIP`` on L2-normalised vectors, keyed by the
+SQLite fid of each item. The vectors, texts and JSON metadata live in SQLite (see ``storage``); the
+faiss index is rebuilt from them whenever ``index.faiss`` is missing or behind. Ids are the caller's or
+the sha256 of the text; adding an id again replaces its row only if something changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Self
+
+import faiss
+import numpy as np
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.vectorstores import VectorStore
+from langchain_core.vectorstores.utils import maximal_marginal_relevance
+
+from govqa.errors import IndexMismatchError
+from govqa.models.embedders import Embedder
+from vectorstore.rows import Item, Row, decode_vector, rows_by, select_rows, take_ranked
+from vectorstore.storage import IndexFolder
+
+log = logging.getLogger(__name__)
+
+FAISS_FILE = "index.faiss"
+SEARCH_THREADS = 1  # one query at a time: a single OpenMP thread was faster than two here
+Filter = dict[str, Any] | Callable[[dict[str, Any]], bool]
+
+_threads_set = False
+_threads_lock = threading.Lock()
+
+
+def _configure_faiss() -> None:
+    global _threads_set
+    with _threads_lock:
+        if not _threads_set:
+            faiss.omp_set_num_threads(SEARCH_THREADS)
+            _threads_set = True
+
+
+class VectorView:
+    """The faiss index over every item's vector; ``index.faiss`` is its cache on disk."""
+
+    def __init__(self, folder: IndexFolder) -> None:
+        _configure_faiss()
+        self._folder = folder
+        self._index: Any = None
+        self._saved: int | None = None  # generation of index.faiss on disk, if known to be current
+
+    @property
+    def ntotal(self) -> int:
+        return 0 if self._index is None else int(self._index.ntotal)
+
+    def _empty(self, dim: int) -> Any:
+        return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+    def reset(self, conn: sqlite3.Connection, generation: int) -> None:
+        dim = self._folder.dim
+        fids = np.array([f for (f,) in conn.execute("SELECT fid FROM items ORDER BY fid")], dtype=np.int64)
+        self._index, self._saved = None, None
+        if dim == 0:
+            return
+        cached = self._load_cache(dim, fids, generation)
+        if cached is not None:
+            self._index, self._saved = cached, generation
+            return
+        index = self._empty(dim)
+        rows = conn.execute("SELECT fid, id, vector FROM items ORDER BY fid")
+        while batch := rows.fetchmany(4096):
+            vectors = np.stack([decode_vector(blob, dim, item_id) for _, item_id, blob in batch])
+            index.add_with_ids(vectors, np.array([fid for fid, _, _ in batch], dtype=np.int64))
+        log.info("built the faiss index of %s from SQLite: %d vectors", self._folder.path, index.ntotal)
+        self._index = index
+
+    def _load_cache(self, dim: int, fids: np.ndarray, generation: int) -> Any:
+        path = self._folder.path / FAISS_FILE
+        manifest = self._folder.manifest()
+        if not path.exists() or manifest.get("faiss_generation") != generation:
+            if path.exists():
+                log.info("%s is behind the database (crash or another writer): rebuilding it", path)
+            return None
+        try:
+            index = faiss.read_index(str(path))
+        except RuntimeError as e:
+            log.warning(
+                "%s is unreadable (%s): rebuilding it from the database", path, str(e).splitlines()[0]
+            )
+            return None
+        ids = faiss.vector_to_array(index.id_map) if isinstance(index, faiss.IndexIDMap2) else None
+        if index.d != dim or ids is None or not np.array_equal(np.sort(ids), fids):
+            log.warning("%s does not match the database: rebuilding it", path)
+            return None
+        return index
+
+    def apply(self, removed: Sequence[int], added: Sequence[tuple[int, Item]]) -> None:
+        if removed and self._index is not None:
+            self._index.remove_ids(np.asarray(removed, dtype=np.int64))
+        if added:
+            if self._index is None:
+                self._index = self._empty(self._folder.dim)
+            vectors = np.stack([np.asarray(item.vector, dtype=np.float32) for _, item in added])
+            self._index.add_with_ids(vectors, np.array([fid for fid, _ in added], dtype=np.int64))
+
+    def stale(self, generation: int) -> bool:
+        return self._index is not None and self._saved != generation
+
+    def persist(self, generation: int) -> None:
+        index = self._index
+        self._folder.replace_file(FAISS_FILE, lambda p: faiss.write_index(index, str(p)))
+        self._saved = generation
+
+    def manifest_fields(self) -> dict[str, Any]:
+        return {"faiss_file": FAISS_FILE, "faiss_index": "IDMap2,Flat,IP", "faiss_generation": self._saved}
+
+    def search(self, query: np.ndarray, n: int) -> list[tuple[int, float]]:
+        """The ``n`` nearest (fid, cosine), best first."""
+        if self._index is None or self.ntotal == 0 or n <= 0:
+            return []
+        scores, fids = self._index.search(query.reshape(1, -1), min(n, self.ntotal))
+        return [(int(f), float(s)) for f, s in zip(fids[0], scores[0], strict=True) if f != -1]
+
+
+def embedding_identity(embedding: Embeddings) -> tuple[str, int]:
+    """(model name, dimension or 0 if not known before the first vector) of any LangChain embeddings."""
+    for attr in ("name", "model", "model_name"):
+        value = getattr(embedding, attr, None)
+        if isinstance(value, str) and value and value != "embedder":
+            name = value
+            break
+    else:
+        name = type(embedding).__name__
+    for attr in ("dim", "size"):
+        value = getattr(embedding, attr, None)
+        if isinstance(value, int) and value > 0:
+            return name, value
+    return name, 0
+
+
+def normalise_rows(vectors: Any) -> np.ndarray:
+    v = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(v / norms, dtype=np.float32)
+
+
+def text_id(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _keep(filter: Filter | None) -> Callable[[Row], bool] | None:
+    if filter is None:
+        return None
+    if callable(filter):
+        predicate = filter
+        return lambda row: bool(predicate(row.metadata))
+    wanted = dict(filter)
+    return lambda row: all(k in row.metadata and row.metadata[k] == v for k, v in wanted.items())
+
+
+def _to_document(row: Row) -> Document:
+    return Document(id=row.id, page_content=row.text, metadata=row.metadata)
+
+
+class FaissVectorStore(VectorStore):
+    """Exact cosine search over FAISS, stored in one folder (SQLite + index.faiss + manifest.json).
+
+    ``path=None`` keeps the folder in a temporary directory removed on ``close()``. ``filter`` in the
+    search methods is a dict (every key equal) or a callable on the metadata dict.
+    """
+
+    def __init__(
+        self,
+        embedding: Embeddings,
+        path: str | Path | None = None,
+        *,
+        create: bool = True,
+        bm25_tokenizer: str | None = None,
+        folder: IndexFolder | None = None,
+    ) -> None:
+        self._embedding = embedding
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if folder is None:
+            if path is None:
+                self._tmp = tempfile.TemporaryDirectory(prefix="govqa-faiss-")
+                path = self._tmp.name
+            name, dim = embedding_identity(embedding)
+            folder = IndexFolder.open(
+                Path(path), model=name, dim=dim, bm25_tokenizer=bm25_tokenizer, create=create
+            )
+        self._folder = folder
+        self._vectors = VectorView(folder)
+        folder.attach(self._vectors)
+
+    # --- LangChain API -------------------------------------------------------------------------------
+    @property
+    def embeddings(self) -> Embeddings:
+        return self._embedding
+
+    @property
+    def folder(self) -> IndexFolder:
+        return self._folder
+
+    def add_texts(
+        self,
+        texts: Iterable[str],
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str | None] | None = None,
+        **kwargs: Any,
+    ) -> list[str]:
+        texts = list(texts)
+        if metadatas is not None and len(metadatas) != len(texts):
+            raise ValueError(f"got {len(metadatas)} metadatas for {len(texts)} texts")
+        if ids is not None and len(ids) != len(texts):
+            raise ValueError(f"got {len(ids)} ids for {len(texts)} texts")
+        out_ids = [(ids[i] if ids is not None else None) or text_id(t) for i, t in enumerate(texts)]
+        wanted: dict[str, tuple[str, dict[str, Any]]] = {}  # last one wins for an id given twice
+        for i, (item_id, text) in enumerate(zip(out_ids, texts, strict=True)):
+            wanted[item_id] = (text, dict(metadatas[i]) if metadatas else {})
+        with self._folder.read() as conn:
+            stored = rows_by(conn, "id", list(wanted))
+        todo = [
+            (item_id, text, meta)
+            for item_id, (text, meta) in wanted.items()
+            if item_id not in stored or stored[item_id].text != text or stored[item_id].metadata != meta
+        ]
+        if todo:
+            texts_todo = [t for _, t, _ in todo]
+            vectors = self._embed_passages(texts_todo)
+            tokens = self._folder.tokenize(texts_todo)
+            items = [
+                Item(id=i, text=t, index_text=t, metadata=m, vector=v, tokens=tk)
+                for (i, t, m), v, tk in zip(todo, vectors, tokens, strict=True)
+            ]
+            with self._folder.write() as tx:
+                tx.delete_ids([i.id for i in items])
+                tx.insert(items)
+        return out_ids
+
+    def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool:
+        """Delete by id (missing ids are fine); ``ids=None`` deletes everything."""
+        with self._folder.write() as tx:
+            if ids is None:
+                tx.delete_all()
+            else:
+                tx.delete_ids(ids)
+        return True
+
+    def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
+        with self._folder.read() as conn:
+            rows = rows_by(conn, "id", list(ids))
+        return [_to_document(rows[i]) for i in dict.fromkeys(ids) if i in rows]
+
+    def similarity_search(
+        self, query: str, k: int = 4, filter: Filter | None = None, **kwargs: Any
+    ) -> list[Document]:
+        return [doc for doc, _ in self.similarity_search_with_score(query, k, filter=filter)]
+
+    def similarity_search_with_score(
+        self, query: str, k: int = 4, filter: Filter | None = None, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        """(document, cosine similarity), best first."""
+        return self.similarity_search_with_score_by_vector(self._embed_query(query), k, filter=filter)
+
+    def similarity_search_by_vector(
+        self, embedding: list[float], k: int = 4, filter: Filter | None = None, **kwargs: Any
+    ) -> list[Document]:
+        return [doc for doc, _ in self.similarity_search_with_score_by_vector(embedding, k, filter=filter)]
+
+    def similarity_search_with_score_by_vector(
+        self, embedding: Sequence[float] | np.ndarray, k: int = 4, filter: Filter | None = None
+    ) -> list[tuple[Document, float]]:
+        return [(_to_document(row), s) for row, s in self.search_rows(embedding, k, _keep(filter))]
+
+    def max_marginal_relevance_search(
+        self,
+        query: str,
+        k: int = 4,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        filter: Filter | None = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        return self.max_marginal_relevance_search_by_vector(
+            self._embed_query(query), k, fetch_k, lambda_mult, filter=filter
+        )
+
+    def max_marginal_relevance_search_by_vector(
+        self,
+        embedding: Sequence[float] | np.ndarray,  # type: ignore[override]
+        k: int = 4,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        filter: Filter | None = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        query = normalise_rows(embedding)[0]
+        candidates = self.search_rows(query, fetch_k, _keep(filter))
+        if not candidates:
+            return []
+        with self._folder.read() as conn:
+            vectors = rows_by(conn, "fid", [r.fid for r, _ in candidates], vectors=True, dim=self._folder.dim)
+        matrix = np.stack([vectors[r.fid].vector for r, _ in candidates if r.fid in vectors])  # type: ignore[misc]
+        chosen = maximal_marginal_relevance(query, matrix, lambda_mult=lambda_mult, k=k)
+        return [_to_document(candidates[i][0]) for i in chosen]
+
+    def _select_relevance_score_fn(self) -> Callable[[float], float]:
+        return lambda cosine: max(0.0, min(1.0, cosine))
+
+    @classmethod
+    def from_texts(
+        cls,
+        texts: list[str],
+        embedding: Embeddings,
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        path: str | Path | None = None,
+        **kwargs: Any,
+    ) -> Self:
+        store = cls(embedding, path, **kwargs)
+        store.add_texts(texts, metadatas, ids=list(ids) if ids is not None else None)
+        return store
+
+    # --- used by CorpusIndex -------------------------------------------------------------------------
+    def search_rows(
+        self, embedding: Sequence[float] | np.ndarray, k: int, keep: Callable[[Row], bool] | None = None
+    ) -> list[tuple[Row, float]]:
+        """The ``k`` best rows by cosine that ``keep`` accepts (exact: over-fetch, then everything)."""
+        query = normalise_rows(embedding)[0]
+        with self._folder.read() as conn:
+            if self._folder.dim and query.shape[0] != self._folder.dim:
+                raise IndexMismatchError(
+                    f"the query vector has {query.shape[0]} dimensions but the index at {self._folder.path} "
+                    f"holds {self._folder.dim}-dimensional vectors from {self._folder.model!r}"
+                )
+            n = self._vectors.ntotal
+            first = k if keep is None else max(8 * k, 64)
+            found = take_ranked(conn, self._vectors.search(query, first), k, keep)
+            if len(found) < k and first < n:
+                found = take_ranked(conn, self._vectors.search(query, n), k, keep)
+            return found
+
+    def all_rows(self, where: str = "", params: Sequence[Any] = ()) -> list[Row]:
+        with self._folder.read() as conn:
+            return select_rows(conn, where, params)
+
+    def _embed_passages(self, texts: list[str]) -> np.ndarray:
+        if isinstance(self._embedding, Embedder):
+            return self._embedding.encode_passages(texts)
+        return normalise_rows(self._embedding.embed_documents(texts))
+
+    def _embed_query(self, text: str) -> np.ndarray:
+        if isinstance(self._embedding, Embedder):
+            return self._embedding.encode_queries([text])[0]
+        return normalise_rows(self._embedding.embed_query(text))[0]
+
+    def __len__(self) -> int:
+        return self._vectors.ntotal
+
+    def close(self) -> None:
+        self._folder.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
