@@ -1,0 +1,160 @@
+"""What a report says about itself: whose report, delivered when and by whom, which years it covers.
+
+Works on the cleaned text (``ingest.clean``) and never raises: a field that cannot be found is empty.
+
+- **date**: the delivery line ``——2019年12月28日在…会议上`` (the notice date under the cover is when it
+  was published, not delivered, and is ignored).
+- **speaker / role / body**: the speaker line ``精武镇人民政府镇长徐海权`` / ``西青区人民政府代理区长殷学武``:
+  the body is the X镇/X区/X街道/X乡/X县/X市 that precedes the role. Failing that, the body is the last
+  such unit named in the delivery line (``在天津市西青区张家窝镇第十九届…`` → 张家窝镇), then in a
+  ``YYYY年X政府工作报告`` title.
+- **title**: a ``YYYY年X政府工作报告`` line in the front matter, as written. Otherwise it is synthesised as
+  ``{delivery year}年{body}政府工作报告`` — the delivery year names the report (a report delivered in
+  January 2024 reviewing 2023 is the 2024 report). Document numbers such as ``西青张政发〔2024〕1号`` and
+  notice titles (``关于印发…的通知``) are never used.
+- **years reviewed / planned**, from the part headings (``一、2019年工作回顾``, ``二、2020年工作安排``,
+  ``一、过去五年工作回顾``, ``二、今后五年的目标任务``, ``三、2022年的重点工作``). A year written in a heading
+  counts as is. "Past five years" ends the year before the first planned year (or, with no plan year,
+  the delivery year if delivered in the second half of the year, else the year before); "next five
+  years" starts the year after the last reviewed year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+from govqa.types import DocumentMeta
+from ingest.structure import LEVEL_PART, parse_sections
+
+log = logging.getLogger(__name__)
+
+_FRONT_LINES = 20  # the front matter is within the first lines of a report
+_DELIVERY = re.compile(r"——\s*(\d{4})年(\d{1,2})月(\d{1,2})日")
+_BODY_UNIT = r"[\u4e00-\u9fff]{1,12}?(?:街道|镇|乡|区|县|市)"
+_ROLE = r"(?:代理)?(?:镇长|乡长|区长|县长|市长|街道办事处主任|主任)"
+_SPEAKER = re.compile(
+    rf"^(?P<body>{_BODY_UNIT})(?:人民政府|政府|街道办事处|办事处)?(?P<role>{_ROLE})\s*(?P<name>[\u4e00-\u9fff·]{{2,5}})$"
+)
+_UNIT = re.compile(r"[\u4e00-\u9fff]+?(?:街道|镇|乡|区|县|市)")
+_DELIVERY_PLACE = re.compile(r"日在([\u4e00-\u9fff]+?)第?[一二三四五六七八九十]+届")
+_TITLE = re.compile(r"^(\d{4})\s*年(?P<body>[\u4e00-\u9fff]{0,20}?)政府工作报告$")
+_YEAR = re.compile(r"(\d{4})\s*年")
+_REVIEW = re.compile(r"回顾|总结|过去|以来")
+_PLAN = re.compile(r"安排|计划|目标|任务|重点工作|今后|展望")
+_FIVE_YEARS = re.compile(r"五年")
+_SECOND_HALF = 7  # a report delivered from July on reviews its own year
+
+
+def extract_metadata(text: str, source: str = "") -> DocumentMeta:
+    """Read body, title, delivery date, speaker and covered years from a cleaned report."""
+    try:
+        return _extract(text)
+    except Exception:  # metadata is best effort: never fail ingestion over it
+        log.warning("could not read metadata from %s", source or "text", exc_info=True)
+        return DocumentMeta()
+
+
+def _extract(text: str) -> DocumentMeta:
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    front = lines[:_FRONT_LINES]
+    date = _delivery_date(front)
+    body, role, speaker = _speaker(front)
+    if not body:
+        body = _body_from_delivery(front) or _body_from_title(front)
+    reviewed, planned = _years(text, date)
+    return DocumentMeta(
+        body=body,
+        title=_title(front, body, date),
+        date=date.isoformat() if date else "",
+        speaker=speaker,
+        speaker_role=role,
+        years_reviewed=reviewed,
+        years_planned=planned,
+    )
+
+
+def _delivery_date(lines: list[str]) -> dt.date | None:
+    for line in lines:
+        if m := _DELIVERY.match(line):
+            try:
+                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                log.debug("invalid delivery date in %r", line)
+                return None
+    return None
+
+
+def _speaker(lines: list[str]) -> tuple[str, str, str]:
+    """(body, role, name) from a speaker line such as 精武镇人民政府镇长徐海权."""
+    for line in lines:
+        if m := _SPEAKER.match(line.replace(" ", "")):
+            body = _last_unit(m.group("body"))
+            return body, m.group("role"), m.group("name")
+    return "", "", ""
+
+
+def _body_from_delivery(lines: list[str]) -> str:
+    for line in lines:
+        if _DELIVERY.match(line) and (m := _DELIVERY_PLACE.search(line)):
+            return _last_unit(m.group(1))
+    return ""
+
+
+def _body_from_title(lines: list[str]) -> str:
+    for line in lines:
+        if (m := _TITLE.match(line)) and m.group("body"):
+            return _last_unit(m.group("body"))
+    return ""
+
+
+def _last_unit(place: str) -> str:
+    """天津市西青区张家窝镇 → 张家窝镇: the smallest administrative unit named."""
+    units = _UNIT.findall(place)
+    return units[-1] if units else ""
+
+
+def _title(lines: list[str], body: str, date: dt.date | None) -> str:
+    for line in lines:
+        if _TITLE.match(line):
+            return line.replace(" ", "")
+    if body and date:
+        return f"{date.year}年{body}政府工作报告"
+    return f"{body}政府工作报告" if body else ""
+
+
+def _years(text: str, date: dt.date | None) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    parts = [s.heading for s in parse_sections(text) if s.level == LEVEL_PART]
+    reviewed: set[int] = set()
+    planned: set[int] = set()
+    five_back = five_ahead = False
+    for heading in parts:
+        years = {int(y) for y in _YEAR.findall(heading)}
+        if _REVIEW.search(heading):
+            reviewed |= years
+            five_back = five_back or bool(_FIVE_YEARS.search(heading))
+        elif _PLAN.search(heading):
+            planned |= years
+            five_ahead = five_ahead or bool(_FIVE_YEARS.search(heading))
+    if five_back:
+        end = _review_end(reviewed, planned, date)
+        if end:
+            reviewed |= set(range(end - 4, end + 1))
+    if five_ahead:
+        start = max(reviewed) + 1 if reviewed else min(planned) if planned else 0
+        if not start and date:
+            start = date.year + 1 if date.month >= _SECOND_HALF else date.year
+        if start:
+            planned |= set(range(start, start + 5))
+    return tuple(sorted(reviewed)), tuple(sorted(planned))
+
+
+def _review_end(reviewed: set[int], planned: set[int], date: dt.date | None) -> int:
+    if planned:
+        return min(planned) - 1
+    if reviewed:
+        return max(reviewed)
+    if date:
+        return date.year if date.month >= _SECOND_HALF else date.year - 1
+    return 0
