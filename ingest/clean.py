@@ -14,17 +14,24 @@ one), so paragraph breaks are decided from the shape of each line alone. A line 
   ； / ; unless the line is a full-width wrapped line (then the sentence list continues);
 - it is a heading (``一、…``, ``（一）…``/``(一)…`` without a sentence inside it); a full-width heading
   line whose next line is a short fragment ("双突破") is joined with it;
-- it is a short label with no sentence punctuation: title, signature, date, ``（此件主动公开）``,
-  the speaker line ``精武镇镇长 张艳红``;
+- it is a short label (narrower than 30 CJK characters, no sentence punctuation): title, signature,
+  date, ``（此件主动公开）``, the speaker line ``精武镇镇长 张艳红`` — unless it is a full-width line;
 - or the next line is a heading or a ``——`` line.
+
+"Full-width" is measured against the wrap width: when most lines share one display width (the PDF
+wrapped the text at it, as in 001/002), a line within a few cells of it is a wrapped line. Without a
+common width (one paragraph per line, as in 000/003/004) no line is full-width.
 
 Every other line ends mid-sentence and is joined with the next one. Two layout repairs join label lines
 that the PDF set on two lines: the delivery line (``——2024年12月30日在精武镇第十九届`` + ``人民代表大会第十次
-会议上``) and a notice title ending in ``关于印发``.
+会议上``) and a notice title ending in ``关于印发``. Lines that are only a page number, or only a URL,
+are dropped, as is a trailing repeat of the delivery line (a running header).
 
 Spaces: a run of spaces next to a CJK character or CJK punctuation is dropped, and after half-width
-punctuation used in CJK text ("是: 2020年"); inside a number ("36.8 %") too; spaces between two ASCII words or numbers are kept (one space), so English text
-survives. Punctuation is never converted between half- and full-width.
+punctuation used in CJK text ("是: 2020年"); inside a number ("36.8 %") too. Spaces between two ASCII
+words or numbers are kept (one space), so English text survives. Text the source set with a space
+between a heading and its paragraph ("(二)…新动能 持续优化…") is split into two lines. Punctuation is
+never converted between half- and full-width.
 """
 
 from __future__ import annotations
@@ -53,7 +60,7 @@ _SUBSCRIPT = re.compile(r"[_^]\{([^{}\n]{1,12})\}")  # PM_{2.5} -> PM2.5
 _PAGE_NUMBER = re.compile(
     r"[-—–－\s]*(?:第\s*)?\d{1,3}(?:\s*页)?(?:\s*[/／]\s*\d{1,3}|\s*共\s*\d{1,3}\s*页)?[-—–－\s]*"
 )
-_URL_LINE = re.compile(r"(?:https?://|www\.)\S+")
+_URL_LINE = re.compile(r"(?:https?://|www\.)[\x21-\x7e]+")  # link junk; ASCII only
 
 _NUMERALS = "一二三四五六七八九十"
 HEADING_START = re.compile(rf"[{_NUMERALS}]{{1,3}}、|[（(][{_NUMERALS}]{{1,3}}[)）]")
@@ -62,8 +69,9 @@ _CLAUSE_END = re.compile(r"[；;]$")
 _COLON_END = re.compile(r"[：:]$")
 _PROSE_PUNCT = re.compile(r"[，,、。；;：:！？!?…]")
 _SENTENCE_INSIDE = re.compile(r"[。！？!?]")
-_HEADING_SPACE_RUN_IN = re.compile(
-    rf"^((?:[{_NUMERALS}]{{1,3}}、|[（(][{_NUMERALS}]{{1,3}}[)）])[^。！？!?；;\s]{{1,40}}) +(\S.*[。！？!?].*)$"
+_HEADING_SPACE_RUN_IN = re.compile(  # "(二)全力以赴抓创新,持续引育发展新动能 持续优化创新生态。…"
+    rf"^((?:[{_NUMERALS}]{{1,3}}、|[（(][{_NUMERALS}]{{1,3}}[)）])[^。！？!?；;\s]{{0,39}}[{_CJK}]) +"
+    rf"([{_CJK}].*[。！？!?].*)$"
 )
 _DELIVERY = re.compile(r"^——.*\d{4}\s*年")
 
@@ -78,17 +86,19 @@ def clean_text(raw: str) -> str:
     if not lines:
         return ""
     wrap = _wrap_width(lines)
-    paragraphs = _join_lines(lines, wrap)
+    paragraphs = [normalize_spaces(p) for p in _join_lines(lines, wrap)]  # joins make new neighbours
     paragraphs = _drop_trailing_running_header(paragraphs)
     return "\n".join(paragraphs)
 
 
 def normalize_spaces(line: str) -> str:
     """Drop spaces next to CJK text and inside numbers; keep single spaces between ASCII words."""
-    line = _ODD_SPACES.sub(" ", line)
-    line = _SPACE_NEAR_CJK.sub("", line)
-    line = _SPACE_IN_NUMBER.sub("", line)
-    return _MULTI_SPACE.sub(" ", line).strip()
+    line = _MULTI_SPACE.sub(" ", _ODD_SPACES.sub(" ", line))
+    while True:  # dropping one space can bring CJK next to another ("中 , 2" -> "中, 2" -> "中,2")
+        shorter = _SPACE_IN_NUMBER.sub("", _SPACE_NEAR_CJK.sub("", line))
+        if shorter == line:
+            return line.strip()
+        line = shorter
 
 
 def display_width(text: str) -> int:
@@ -153,28 +163,27 @@ def _continues(line: str, physical: str, nxt: str, wrap: int | None) -> bool:
     """Does ``nxt`` continue ``line``, the paragraph so far, whose last physical line is ``physical``?"""
     full = wrap is not None and display_width(physical) >= wrap - _FULL_SLACK
     if is_heading_line(line):
-        return full and _is_label(nxt, wrap) and len(nxt) <= _HEADING_TAIL_MAX and not _starts_block(nxt)
+        return full and _is_label(nxt) and len(nxt) <= _HEADING_TAIL_MAX and not _starts_block(nxt)
     if _starts_block(nxt):
         return False
     if _DELIVERY.match(line):
-        return not line.endswith("上") and _is_label(nxt, wrap)
+        return not line.endswith("上") and _is_label(nxt)
     if line.endswith("关于印发"):
         return True
     if _SENTENCE_END.search(line) or _COLON_END.search(line):
         return False
     if _CLAUSE_END.search(line):
         return full
-    return not _is_label(line, wrap)
+    return full or not _is_label(line)
 
 
 def _starts_block(line: str) -> bool:
     return bool(HEADING_START.match(line)) or line.startswith("——")
 
 
-def _is_label(line: str, wrap: int | None) -> bool:
+def _is_label(line: str) -> bool:
     """A short line with no sentence punctuation: a title, date, signature or notice, not prose."""
-    limit = min(_LABEL_MAX_WIDTH, wrap - _FULL_SLACK) if wrap else _LABEL_MAX_WIDTH
-    return display_width(line) < limit and not _PROSE_PUNCT.search(line)
+    return display_width(line) < _LABEL_MAX_WIDTH and not _PROSE_PUNCT.search(line)
 
 
 def _glue(left: str, right: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ def _clean_sample(samples_dir: Path, prefix: str) -> str:
         ("15 个社区 LED 屏", "15个社区LED屏"),
         ("规划 (2018—2022)》", "规划(2018—2022)》"),
         ("主要预期目标是: 2020 年", "主要预期目标是:2020年"),
+        ("中 , 2", "中,2"),
         ("全镇\u3000优质\u00a0学位", "全镇优质学位"),
     ],
 )
@@ -232,6 +234,20 @@ _SMALL_CASES = [
 def test_clean_is_idempotent_on_small_cases(raw: str) -> None:
     once = clean_text(raw)
     assert clean_text(once) == once
+
+
+_FUZZ_ALPHABET = [
+    *"政府工作报告精武镇年月日亿元0123456789，。；：！？、,.;:!?%“”()（）《》—",
+    *[" ", " ", "\n", "\n\n", "一、", "（一）", "(二)", "**", "ab", "Jingwu", "——", "http://x.cn/a"],
+]
+
+
+def test_clean_is_idempotent_on_random_text() -> None:
+    rng = random.Random(20240101)
+    for _ in range(3000):
+        raw = "".join(rng.choice(_FUZZ_ALPHABET) for _ in range(rng.randint(0, 60)))
+        once = clean_text(raw)
+        assert clean_text(once) == once, raw
 
 
 def test_clean_is_idempotent_on_every_sample(sample_files: list[Path]) -> None:
