@@ -12,9 +12,9 @@ Rules, in order of strength:
   budget is cut after ，,：:、 (never a comma between digits), and only a clause still over the budget
   is cut hard, at the last position that splits no number (``36.8%``, ``1.3:43.3``, ``18亿元``);
 - sentences are packed until a chunk holds an even share of what is left of the section (so there is
-  no scrap at the end) — or to the end of its paragraph if that still fits — and a chunk at least half full ends at a paragraph break rather than take the
-  start of a paragraph it cannot finish, so lead-phrase paragraphs (``产业体系加快转型升级。…``) tend to
-  open chunks;
+  no scrap at the end), or on to the end of its paragraph if that still fits; and a chunk at least
+  half full ends at a paragraph break rather than take the start of a paragraph it cannot finish, so
+  lead-phrase paragraphs (``产业体系加快转型升级。…``) tend to open chunks;
 - when a cut falls inside a paragraph, the next chunk repeats the last whole sentences of the previous
   one, up to ``overlap_tokens``. A cut at a paragraph break has no overlap: the next paragraph starts a
   new topic.
