@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from govqa.errors import ConfigError
 
@@ -70,6 +70,24 @@ class Settings(BaseSettings):
     # --- serving -------------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Bearer keys accepted by /v1 (comma-separated). Empty and no admin keys: no auth.",
+    )
+    admin_api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Bearer keys that may also add and delete documents (comma-separated).",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser and to frame /embed "
+        "(comma-separated, e.g. https://gov.example.cn; '*' allows any).",
+    )
+    rate_limit_per_minute: int = Field(
+        default=120, description="Requests per minute per API key (per client IP without keys); 0 = off."
+    )
+    max_body_kb: int = Field(default=64, description="Largest JSON request body, KiB.")
+    max_upload_mb: float = Field(default=20.0, description="Largest document upload, MB.")
 
     @field_validator("top_k", "candidates", "chunk_max_tokens", "embedding_batch_size")
     @classmethod
@@ -79,7 +97,29 @@ class Settings(BaseSettings):
             raise ValueError(f"{name} must be > 0, got {v}")
         return v
 
-    @field_validator("chunk_overlap_tokens", "torch_threads")
+    @field_validator("api_keys", "admin_api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [item.strip() for item in v.split(",") if item.strip()]
+        return v
+
+    @field_validator("max_body_kb", "port")
+    @classmethod
+    def _positive_serving(cls, v: int, info: object) -> int:
+        if v <= 0:
+            name = getattr(info, "field_name", "value")
+            raise ValueError(f"{name} must be > 0, got {v}")
+        return v
+
+    @field_validator("max_upload_mb")
+    @classmethod
+    def _positive_upload(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError(f"max_upload_mb must be > 0, got {v}")
+        return v
+
+    @field_validator("chunk_overlap_tokens", "torch_threads", "rate_limit_per_minute")
     @classmethod
     def _non_negative(cls, v: int, info: object) -> int:
         if v < 0:
