@@ -1,0 +1,78 @@
+"""What every route needs, hung on ``app.state.govqa``: settings, the service, readiness, keys, limiter."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Request
+
+from govqa.errors import GovQAError
+from govqa.settings import Settings
+
+if TYPE_CHECKING:
+    from govqa.api.security import KeyRing, RateLimiter
+    from govqa.service import GovQA
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Readiness:
+    """Whether the models are loaded and the index is open; warms the service up in a thread."""
+
+    ready: bool = False
+    error: str = ""
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    def mark_ready(self) -> None:
+        self.ready = True
+        self.error = ""
+
+    def start(self, service: Any) -> None:
+        """Warm the service up in the background (once); ``ready`` flips when it is done."""
+        with self._lock:
+            if self.ready or self._thread is not None:
+                return
+            self._thread = threading.Thread(
+                target=self._warm, args=(service,), name="govqa-warm-up", daemon=True
+            )
+            self._thread.start()
+
+    def _warm(self, service: Any) -> None:
+        try:
+            service.warm_up()
+        except GovQAError as e:
+            self.error = str(e)
+            log.error("warm-up failed: %s", e)
+        except Exception:
+            self.error = "warm-up failed (see the server log)"
+            log.exception("warm-up failed")
+        else:
+            self.mark_ready()
+            log.info("ready: models loaded, index open")
+
+    def wait(self, timeout: float | None = None) -> bool:
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return self.ready
+
+
+@dataclass
+class ApiContext:
+    settings: Settings
+    service: GovQA
+    readiness: Readiness
+    keys: KeyRing
+    limiter: RateLimiter
+    owns_service: bool = False
+    ui_mounted: bool = False
+
+
+def api_context(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.govqa
+    return ctx

@@ -1,0 +1,1 @@
+"""One router per concern: asking, the OpenAI-compatible endpoint, documents, health, the widget."""
