@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, description="Passages handed to the answerer.")
     candidates: int = Field(default=30, description="Candidates per retriever before fusion.")
     bm25_tokenizer: Literal["bigram", "jieba", "both"] = "both"
+    reranker: str = Field(default="features", description="'features' or 'cross-encoder:/path/to/model'.")
+    max_question_chars: int = 1000
 
     # --- answering -----------------------------------------------------------------------------
     answer_mode: Literal["extractive", "openai", "local"] = "extractive"
