@@ -1,0 +1,268 @@
+"""The answer chain: history → standalone question → sub-questions → retrieval → a cited ``Answer``.
+
+``AnswerChain`` is a LangChain ``Runnable``: ``invoke`` returns the ``Answer``; ``stream`` yields
+``{"type": "delta", "text": ...}`` events as the text is produced, then ``{"type": "answer", "answer":
+Answer}``. The answerer is extractive (no LLM, the default) or any LangChain chat model.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import Runnable, RunnableConfig
+
+from govqa.errors import BadQuestionError
+from govqa.types import Answer, Citation, Passage
+from rag import extractive
+from rag.citations import make_citation
+from rag.condense import condense, condense_with_llm
+from rag.decompose import decompose
+from rag.llm_answer import LLMAnswerer
+from rag.question import QuestionInfo
+from rag.retrieval import HybridRetriever, Retrieval
+from rag.scope import Filters
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+REFUSAL_ZH = "报告中没有找到相关内容"
+REFUSAL_EN = "The reports do not say"
+EN_LEAD = "The reports answer this in Chinese; the evidence is quoted as written:"
+
+
+@dataclass
+class AskInput:
+    question: str
+    history: Sequence[tuple[str, str]] = ()
+    filters: Filters | None = None
+
+
+@dataclass
+class _Part:
+    info: QuestionInfo
+    retrieval: Retrieval
+    pick: extractive.Scored | None = None
+    citations: list[Citation] = field(default_factory=list)
+
+
+class AnswerChain(Runnable[Any, Answer]):
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        *,
+        chat_model: BaseChatModel | None = None,
+        llm_answerer: LLMAnswerer | None = None,
+        weights: extractive.Weights | None = None,
+        count_tokens: Any = None,
+    ) -> None:
+        self.retriever = retriever
+        self.chat_model = chat_model
+        self.llm_answerer = llm_answerer
+        self.weights = weights or extractive.Weights()
+        self.count_tokens = count_tokens or (lambda s: len(s))
+
+    @property
+    def mode(self) -> str:
+        return "llm" if self.llm_answerer is not None else "extractive"
+
+    # --- Runnable ------------------------------------------------------------------------------
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
+        answer = None
+        for event in self.stream(input, config, **kwargs):
+            if event["type"] == "answer":
+                answer = event["answer"]
+        assert answer is not None
+        return answer
+
+    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Event]:  # type: ignore[override]
+        ask = _coerce(input)
+        t0 = time.perf_counter()
+        standalone = self._condense(ask)
+        t_condense = time.perf_counter()
+        info = self.retriever.analyze(standalone)
+        subs = decompose(info)
+        parts = [_Part(sub, self.retriever.retrieve(sub, ask.filters)) for sub in subs]
+        t_retrieve = time.perf_counter()
+        timings = {
+            "condense": (t_condense - t0) * 1000,
+            "retrieve": (t_retrieve - t_condense) * 1000,
+        }
+        if self.llm_answerer is not None and any(not p.retrieval.scope.empty for p in parts):
+            yield from self._llm(ask, standalone, info, parts, timings, t0)
+            return
+        answer = self._extractive(ask, standalone, info, parts)
+        answer.timings_ms = {
+            **timings,
+            "answer": (time.perf_counter() - t_retrieve) * 1000,
+            "total": (time.perf_counter() - t0) * 1000,
+        }
+        yield {"type": "delta", "text": answer.text}
+        yield {"type": "answer", "answer": answer}
+
+    # --- steps ---------------------------------------------------------------------------------
+    def _condense(self, ask: AskInput) -> str:
+        if not ask.history:
+            return ask.question
+        known = self.retriever.known_bodies()
+        if self.chat_model is not None:
+            return condense_with_llm(ask.question, ask.history, self.chat_model)
+        return condense(ask.question, ask.history, known_bodies=known)
+
+    def _extractive(self, ask: AskInput, standalone: str, info: QuestionInfo, parts: list[_Part]) -> Answer:
+        cited: dict[tuple[str, int, int], Citation] = {}
+        pieces: list[str] = []
+        missing: list[str] = []
+        for part in parts:
+            r = part.retrieval
+            part.pick = None if r.scope.empty else extractive.select(part.info, r.passages, self.weights)
+            if part.pick is None:
+                missing.append(_missing_text(part, info.lang))
+                continue
+            u = part.pick.unit
+            p = r.passages[u.passage_index]
+            key = (p.chunk.chunk_id, u.start, u.end)
+            if key not in cited:
+                cited[key] = make_citation(len(cited) + 1, p, u.start, u.end)
+            c = cited[key]
+            label = _label(part, info, len(parts))
+            quote = f"“{c.quote}”" if info.lang == "en" else c.quote
+            pieces.append(f"{label}{quote}[{c.n}]")
+        retrieved = _merge([p.retrieval.passages for p in parts])
+        related = _merge([p.retrieval.related or p.retrieval.passages for p in parts])
+        if not pieces:
+            return Answer(
+                question=ask.question,
+                text=_refusal(info, missing),
+                refused=True,
+                related=related[:5],
+                retrieved=retrieved,
+                standalone_question=standalone,
+                lang=info.lang,
+                mode="extractive",
+                tokens=self._tokens(retrieved, ""),
+            )
+        sep = "；" if info.lang == "zh" else "; "
+        body = sep.join(pieces)
+        if info.lang == "zh":
+            text = body + "。"
+            if missing:
+                text += "报告中没有找到" + "；".join(missing) + "。"
+        else:
+            text = f"{EN_LEAD} {body}."
+            if missing:
+                text += f" {REFUSAL_EN} " + "; ".join(missing) + "."
+        return Answer(
+            question=ask.question,
+            text=text,
+            refused=False,
+            citations=list(cited.values()),
+            related=[p for p in related if p.chunk.chunk_id not in {c.chunk_id for c in cited.values()}][:3],
+            retrieved=retrieved,
+            standalone_question=standalone,
+            lang=info.lang,
+            mode="extractive",
+            tokens=self._tokens(retrieved, text),
+        )
+
+    def _llm(
+        self,
+        ask: AskInput,
+        standalone: str,
+        info: QuestionInfo,
+        parts: list[_Part],
+        timings: dict[str, float],
+        t0: float,
+    ) -> Iterator[Event]:
+        assert self.llm_answerer is not None
+        passages = _merge([p.retrieval.passages for p in parts if not p.retrieval.scope.empty])
+        t1 = time.perf_counter()
+        final: Answer | None = None
+        for item in self.llm_answerer.stream(standalone, info.lang, passages):
+            if isinstance(item, str):
+                yield {"type": "delta", "text": item}
+            else:
+                final = item
+        assert final is not None
+        final.question = ask.question
+        final.standalone_question = standalone
+        final.retrieved = _merge([p.retrieval.passages for p in parts])
+        final.mode = "llm"
+        final.timings_ms = {
+            **timings,
+            **final.timings_ms,
+            "answer": (time.perf_counter() - t1) * 1000,
+            "total": (time.perf_counter() - t0) * 1000,
+        }
+        yield {"type": "answer", "answer": final}
+
+    def _tokens(self, passages: list[Passage], text: str) -> dict[str, int]:
+        return {
+            "context": sum(self.count_tokens(p.chunk.text) for p in passages),
+            "answer": self.count_tokens(text) if text else 0,
+        }
+
+
+def _coerce(input: Any) -> AskInput:
+    if isinstance(input, AskInput):
+        ask = input
+    elif isinstance(input, str):
+        ask = AskInput(input)
+    elif isinstance(input, dict):
+        ask = AskInput(
+            str(input.get("question", "")), tuple(input.get("history") or ()), input.get("filters")
+        )
+    else:
+        raise BadQuestionError(
+            f"expected a question string or {{'question': ...}}, got {type(input).__name__}"
+        )
+    if not ask.question or not ask.question.strip():
+        raise BadQuestionError("the question is empty: ask something about the reports")
+    return ask
+
+
+def _merge(lists: Sequence[Sequence[Passage]]) -> list[Passage]:
+    """Interleave ranked lists (one per sub-question), dropping duplicates."""
+    out: list[Passage] = []
+    seen: set[str] = set()
+    for rank in range(max((len(x) for x in lists), default=0)):
+        for lst in lists:
+            if rank < len(lst) and lst[rank].chunk.chunk_id not in seen:
+                seen.add(lst[rank].chunk.chunk_id)
+                out.append(lst[rank])
+    return out
+
+
+def _label(part: _Part, whole: QuestionInfo, n_parts: int) -> str:
+    """For a multi-part answer, say which part each quote answers (e.g. ``2019年：``)."""
+    if n_parts == 1:
+        return ""
+    bits = []
+    if len(whole.bodies) > 1 and part.info.bodies:
+        bits.append(part.info.bodies[0])
+    if len(whole.years) > 1 and part.info.years:
+        bits.append(f"{part.info.years[0]}年" if whole.lang == "zh" else str(part.info.years[0]))
+    if not bits:
+        return ""
+    return ("".join(bits) + "：") if whole.lang == "zh" else (" ".join(bits) + ": ")
+
+
+def _missing_text(part: _Part, lang: str) -> str:
+    """What was not found, as a phrase to follow "报告中没有找到" / "The reports do not say"."""
+    if part.retrieval.scope.missing:
+        zh = "、".join(m[0] for m in part.retrieval.scope.missing)
+        en = ", ".join(m[1] for m in part.retrieval.scope.missing)
+        return zh if lang == "zh" else f"anything about {en}"
+    subject = part.info.text.rstrip("？?。 ")
+    return f"“{subject}”的答案" if lang == "zh" else f"the answer to “{subject}”"
+
+
+def _refusal(info: QuestionInfo, missing: list[str]) -> str:
+    detail = "；".join(dict.fromkeys(missing))
+    if info.lang == "zh":
+        return f"报告中没有找到{detail}。" if detail else f"{REFUSAL_ZH}。"
+    return f"{REFUSAL_EN} {detail}." if detail else f"{REFUSAL_EN}."

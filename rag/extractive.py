@@ -1,0 +1,177 @@
+"""The default answerer: no LLM. Pick the clauses of the retrieved passages that answer the question and
+compose a short answer in the reports' own words, each clause followed by its [n] citation.
+
+Pure core: ``units`` (clause spans of a passage), ``score_unit`` (features of a clause for a question),
+``select`` (the best clause per sub-question, or none when the evidence is too weak). The composed text
+quotes the reports verbatim, so every claim is a quote.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from govqa.types import Passage
+from rag.citations import sentence_spans
+from rag.question import QuestionInfo
+from rag.rerank import term_coverage
+from rag.scope import chunk_years, years_in
+
+_CLAUSE_END = re.compile(r"[；;]")
+_NUMBER_UNIT = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:%|％|亿|万|千|百|个|家|所|人|户|名|项|条|公里|千米|米|亩|平方|元|座|处|套|辆|台|倍|次|场|批|件|栋|间|张|周年)"
+)
+_MAX_UNIT = 160  # characters: a longer clause is narrowed to the best window of its comma-parts
+_QUESTION_NOISE = re.compile(
+    r"是多少|多少|是什么|什么|哪些|哪个|哪里|怎么样|如何|有几|几个|几所|几家|几|吗|呢|请问|分别|计划|预计|[？?！!。，,、\s]"
+)
+
+
+@dataclass(frozen=True)
+class Unit:
+    passage_index: int  # into the passages list
+    start: int  # local offsets in passage.chunk.text
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Scored:
+    unit: Unit
+    score: float
+    features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Weights:
+    terms: float = 1.0
+    bigrams: float = 0.8
+    number: float = 0.35
+    year: float = 0.35
+    year_conflict: float = 0.5
+    prior: float = 0.3
+    threshold: float = 0.55  # below this the evidence does not answer the question (calibrated on eval)
+
+
+def units(passage: Passage, passage_index: int) -> list[Unit]:
+    """Clauses of a passage: sentences, split again at ；, long ones narrowed later."""
+    text = passage.chunk.text
+    out = []
+    for s, e in sentence_spans(text):
+        start = s
+        for m in _CLAUSE_END.finditer(text, s, e):
+            if m.start() > start:
+                out.append(_unit(text, passage_index, start, m.start()))
+            start = m.end()
+        if e > start:
+            out.append(_unit(text, passage_index, start, e))
+    return [u for u in out if u.text]
+
+
+def _unit(text: str, idx: int, start: int, end: int) -> Unit:
+    while start < end and text[start] in " \n\t，,。；;：:":
+        start += 1
+    while end > start and text[end - 1] in " \n\t，,。；;：:":
+        end -= 1
+    return Unit(idx, start, end, text[start:end])
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = [c for c in text if not c.isspace()]
+    return {a + b for a, b in itertools.pairwise(chars)}
+
+
+def question_core(info: QuestionInfo) -> str:
+    """The question minus years, bodies and question words: what a clause must talk about."""
+    core = info.text
+    for b in info.bodies:
+        core = core.replace(b, "").replace(b[:-1], "")
+    core = re.sub(r"(?:19|20)\d{2}\s*年?", "", core)
+    return _QUESTION_NOISE.sub("", core)
+
+
+def score_unit(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w: Weights) -> Scored:
+    text = unit.text
+    core = _bigrams(question_core(info)) if info.lang == "zh" else set()
+    f = {
+        "terms": term_coverage(info.terms, text),
+        "bigrams": len(core & _bigrams(text)) / len(core) if core else 0.0,
+        "number": 1.0 if info.wants_number and _NUMBER_UNIT.search(text) else 0.0,
+        "year": 0.0,
+        "year_conflict": 0.0,
+        "prior": prior,
+    }
+    if info.years:
+        asked = set(info.years)
+        mentioned = years_in(text)
+        if mentioned & asked:
+            f["year"] = 1.0
+        elif mentioned:
+            f["year_conflict"] = 1.0  # the clause is about another year
+        elif chunk_years(passage.chunk) <= asked:
+            f["year"] = 0.6  # a section about exactly the asked year
+        else:
+            f["year_conflict"] = 1.0  # a section about other or several years that does not name the year
+    score = (
+        w.terms * f["terms"]
+        + w.bigrams * f["bigrams"]
+        + w.number * f["number"]
+        + w.year * f["year"]
+        - w.year_conflict * f["year_conflict"]
+        + w.prior * f["prior"]
+    )
+    return Scored(unit, score, f)
+
+
+def _narrow(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w: Weights) -> Scored:
+    """A very long clause: keep the best window of up to three comma-parts."""
+    best = score_unit(info, unit, passage, prior, w)
+    if len(unit.text) <= _MAX_UNIT:
+        return best
+    text = passage.chunk.text
+    cuts = [unit.start] + [unit.start + m.end() for m in re.finditer(r"[，,]", unit.text)] + [unit.end]
+    for i in range(len(cuts) - 1):
+        for j in range(i + 1, min(i + 4, len(cuts))):
+            sub = _unit(text, unit.passage_index, cuts[i], cuts[j])
+            if not sub.text:
+                continue
+            cand = score_unit(info, sub, passage, prior, w)
+            if cand.score > best.score + 1e-9 or (
+                len(best.unit.text) > _MAX_UNIT and cand.score >= best.score - 0.05
+            ):
+                best = cand
+    return best
+
+
+def select(info: QuestionInfo, passages: Sequence[Passage], w: Weights | None = None) -> Scored | None:
+    """The best clause for one (sub-)question, or None when nothing clears the threshold."""
+    w = w or Weights()
+    if not passages:
+        return None
+    top = max(p.score for p in passages) or 1.0
+    best: Scored | None = None
+    for i, p in enumerate(passages):
+        prior = max(0.0, p.score / top) if top > 0 else 0.0
+        for u in units(p, i):
+            s = _narrow(info, u, p, prior, w)
+            if not answers_the_year(s):
+                continue
+            if best is None or s.score > best.score:
+                best = s
+    if best is None or best.score < w.threshold:
+        return None
+    return best
+
+
+def answers_the_year(s: Scored) -> bool:
+    """A question about a year is answered only by a clause about that year, never another one."""
+    return s.features.get("year_conflict", 0.0) < 1.0
+
+
+def best_candidate(
+    info: QuestionInfo, passages: Sequence[Passage], w: Weights | None = None
+) -> Scored | None:
+    """Like ``select`` but without the threshold (for calibration and debugging)."""
+    return select(info, passages, Weights(**{**(w or Weights()).__dict__, "threshold": float("-inf")}))

@@ -1,0 +1,129 @@
+"""The re-scoring stage after fusion.
+
+No cross-encoder can be had offline, so the default ``FeatureReranker`` re-scores the fused candidates
+with the dense similarity of each chunk, the fused rank, and exact-match features of the question (its
+terms, years, body, and whether it asks for a number). ``CrossEncoderReranker`` plugs in any
+sentence-transformers ``CrossEncoder`` on disk instead (``GOVQA_RERANKER=cross-encoder:/path``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from govqa.errors import ConfigError
+from govqa.types import Passage
+from rag.question import QuestionInfo
+from rag.scope import chunk_years
+
+log = logging.getLogger(__name__)
+
+_NUMBER_UNIT = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:%|％|亿|万|千|百|个|家|所|人|户|名|项|条|公里|千米|米|亩|平方|元|座|处|套|辆|台|倍|次|场|批|件|栋|间|张)"
+)
+
+
+class Reranker(Protocol):
+    def rerank(self, info: QuestionInfo, passages: list[Passage]) -> list[Passage]: ...
+
+
+@dataclass(frozen=True)
+class FeatureWeights:
+    dense: float = 1.0
+    fused: float = 0.6
+    terms: float = 0.8
+    year: float = 0.35
+    number: float = 0.25
+    body: float = 0.2
+
+
+def term_coverage(terms: tuple[str, ...], text: str) -> float:
+    """Length-weighted fraction of the question's terms found verbatim in the text."""
+    if not terms:
+        return 0.0
+    total = sum(len(t) for t in terms)
+    hit = sum(len(t) for t in terms if t in text)
+    return hit / total if total else 0.0
+
+
+class FeatureReranker:
+    """Dense similarity + fused rank + exact-match features; weights tuned on the golden set."""
+
+    def __init__(self, weights: FeatureWeights | None = None) -> None:
+        self.w = weights or FeatureWeights()
+
+    def features(self, info: QuestionInfo, p: Passage) -> dict[str, float]:
+        text = p.chunk.embed_text
+        years = set(info.years)
+        f = {
+            "dense": p.scores.get("dense", 0.0),
+            "fused": p.scores.get("fused_norm", 0.0),
+            "terms": term_coverage(info.terms, text),
+            "year": 0.0,
+            "number": 1.0 if info.wants_number and _NUMBER_UNIT.search(p.chunk.text) else 0.0,
+            "body": 1.0 if info.bodies and p.chunk.meta.body in info.bodies else 0.0,
+        }
+        if years:
+            if any(str(y) in text for y in years):
+                f["year"] = 1.0
+            elif chunk_years(p.chunk) == years:
+                f["year"] = 0.7
+        return f
+
+    def rerank(self, info: QuestionInfo, passages: list[Passage]) -> list[Passage]:
+        out = []
+        for p in passages:
+            f = self.features(info, p)
+            score = sum(getattr(self.w, k) * v for k, v in f.items())
+            out.append(
+                replace(
+                    p,
+                    score=score,
+                    scores={**p.scores, **{f"f_{k}": v for k, v in f.items()}, "rerank": score},
+                )
+            )
+        out.sort(key=lambda p: (-p.score, p.chunk.chunk_id))
+        return out
+
+
+class CrossEncoderReranker:
+    """A sentence-transformers CrossEncoder from a local folder, loaded lazily once."""
+
+    def __init__(self, model_path: str) -> None:
+        self.model_path = model_path
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        from sentence_transformers import CrossEncoder
+
+        try:
+            return CrossEncoder(self.model_path, device="cpu", local_files_only=True)
+        except OSError as e:
+            raise ConfigError(f"cannot load the cross-encoder {self.model_path!r}: {e}") from e
+
+    def rerank(self, info: QuestionInfo, passages: list[Passage]) -> list[Passage]:
+        if not passages:
+            return []
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+        scores = self._model.predict([(info.text, p.chunk.embed_text) for p in passages])
+        out = [
+            replace(p, score=float(s), scores={**p.scores, "rerank": float(s)})
+            for p, s in zip(passages, scores, strict=True)
+        ]
+        out.sort(key=lambda p: (-p.score, p.chunk.chunk_id))
+        return out
+
+
+def build_reranker(spec: str) -> Reranker:
+    """``features`` (default) or ``cross-encoder:/path/to/model``."""
+    if spec == "features":
+        return FeatureReranker()
+    if spec.startswith("cross-encoder:"):
+        return CrossEncoderReranker(spec.split(":", 1)[1])
+    raise ConfigError(f"GOVQA_RERANKER must be 'features' or 'cross-encoder:/path', got {spec!r}")
