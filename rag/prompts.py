@@ -100,3 +100,19 @@ def passage_block(n: int, passage: Passage, text: str | None = None) -> str:
 def format_passages(passages: Sequence[Passage]) -> str:
     """The context of ``ANSWER_PROMPT``: passages numbered from 1 in the given order."""
     return "\n".join(passage_block(i, p) for i, p in enumerate(passages, 1))
+
+
+# ---------------------------------------------------------------------------------------- condensing
+
+CONDENSE_PROMPT = Prompt(
+    name="condense",
+    system=(
+        "Rewrite the user's last message as ONE standalone question about government work reports. "
+        "Carry over from the conversation the town or district (精武镇, 西青区, 张家窝镇 ...), the year and "
+        "the topic that the last message leaves out; keep what it changes. Keep the language of the last "
+        "message. If it is already standalone, repeat it unchanged. Do not answer it. "
+        "Reply with the question only."
+    ),
+    user="Conversation:\n{history}\n\nLast message: {question}\nStandalone question:",
+    input_variables=("history", "question"),
+)

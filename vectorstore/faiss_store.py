@@ -130,19 +130,20 @@ class VectorView:
 
 
 def embedding_identity(embedding: Embeddings) -> tuple[str, int]:
-    """(model name, dimension or 0 if not known before the first vector) of any LangChain embeddings."""
-    for attr in ("name", "model", "model_name"):
+    """(model name, dimension or 0 if not known before the first vector) of any LangChain embeddings.
+
+    Never loads a model: our ``Embedder`` says its name and (once loaded) its dimension.
+    """
+    if isinstance(embedding, Embedder):
+        return embedding.name, int(embedding.dim or 0)
+    name = type(embedding).__name__
+    for attr in ("model", "model_name"):
         value = getattr(embedding, attr, None)
-        if isinstance(value, str) and value and value != "embedder":
+        if isinstance(value, str) and value:
             name = value
             break
-    else:
-        name = type(embedding).__name__
-    for attr in ("dim", "size"):
-        value = getattr(embedding, attr, None)
-        if isinstance(value, int) and value > 0:
-            return name, value
-    return name, 0
+    size = getattr(embedding, "size", None)
+    return name, size if isinstance(size, int) and size > 0 else 0
 
 
 def normalise_rows(vectors: Any) -> np.ndarray:
@@ -198,7 +199,11 @@ class FaissVectorStore(VectorStore):
             )
         self._folder = folder
         self._vectors = VectorView(folder)
-        folder.attach(self._vectors)
+        try:
+            folder.attach(self._vectors)
+        except BaseException:
+            self.close()
+            raise
 
     # --- LangChain API -------------------------------------------------------------------------------
     @property
@@ -214,7 +219,7 @@ class FaissVectorStore(VectorStore):
         texts: Iterable[str],
         metadatas: list[dict[str, Any]] | None = None,
         *,
-        ids: list[str | None] | None = None,
+        ids: Sequence[str | None] | None = None,
         **kwargs: Any,
     ) -> list[str]:
         texts = list(texts)
@@ -296,7 +301,7 @@ class FaissVectorStore(VectorStore):
 
     def max_marginal_relevance_search_by_vector(
         self,
-        embedding: Sequence[float] | np.ndarray,  # type: ignore[override]
+        embedding: Sequence[float] | np.ndarray,
         k: int = 4,
         fetch_k: int = 20,
         lambda_mult: float = 0.5,
@@ -304,13 +309,13 @@ class FaissVectorStore(VectorStore):
         **kwargs: Any,
     ) -> list[Document]:
         query = normalise_rows(embedding)[0]
-        candidates = self.search_rows(query, fetch_k, _keep(filter))
+        with self._folder.read() as conn:  # one snapshot for the candidates and their vectors
+            candidates = self.search_rows(query, fetch_k, _keep(filter))
+            rows = rows_by(conn, "fid", [r.fid for r, _ in candidates], vectors=True, dim=self._folder.dim)
         if not candidates:
             return []
-        with self._folder.read() as conn:
-            vectors = rows_by(conn, "fid", [r.fid for r, _ in candidates], vectors=True, dim=self._folder.dim)
-        matrix = np.stack([vectors[r.fid].vector for r, _ in candidates if r.fid in vectors])  # type: ignore[misc]
-        chosen = maximal_marginal_relevance(query, matrix, lambda_mult=lambda_mult, k=k)
+        matrix = np.stack([v for r, _ in candidates if (v := rows[r.fid].vector) is not None])
+        chosen = maximal_marginal_relevance(query, matrix.tolist(), lambda_mult=lambda_mult, k=k)
         return [_to_document(candidates[i][0]) for i in chosen]
 
     def _select_relevance_score_fn(self) -> Callable[[float], float]:

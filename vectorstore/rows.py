@@ -185,12 +185,14 @@ def take_ranked(
     ranked: Iterable[tuple[int, float]],
     k: int,
     keep: Callable[[Row], bool] | None = None,
-    *,
-    batch: int = 64,
 ) -> list[tuple[Row, float]]:
-    """The first ``k`` rows of a ranking (fid, score) that ``keep`` accepts, fetched lazily in batches."""
+    """The first ``k`` rows of a ranking (fid, score) that ``keep`` accepts.
+
+    Rows are read lazily: ``k`` at first, then in doubling batches while ``keep`` turns rows down.
+    """
     out: list[tuple[Row, float]] = []
     pending: list[tuple[int, float]] = []
+    want = k
 
     def drain() -> bool:
         rows = rows_by(conn, "fid", [f for f, _ in pending])
@@ -207,8 +209,10 @@ def take_ranked(
         return out
     for fid, score in ranked:
         pending.append((int(fid), float(score)))
-        if len(pending) >= max(batch, k) and drain():
-            return out
+        if len(pending) >= want:
+            if drain():
+                return out
+            want = min(2 * want, _BATCH)
     if pending:
         drain()
     return out

@@ -53,6 +53,7 @@ def test_unknown_tokenizer() -> None:
         get_tokenizer("whitespace")
 
 
+@pytest.mark.slow  # a fresh interpreter loads jieba's dictionary (~2-5 s)
 def test_jieba_writes_no_cache_file(tmp_path: Path) -> None:
     code = "from vectorstore.bm25 import jieba_tokens; assert jieba_tokens('精武镇')"
     env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": str(REPO)}

@@ -95,7 +95,7 @@ def _crash_in_child(path: Path, where: str) -> None:
 
 
 @pytest.mark.parametrize("where", list(CASES))
-@pytest.mark.parametrize("how", ["raise", "kill"])
+@pytest.mark.parametrize("how", ["raise", pytest.param("kill", marks=pytest.mark.slow)])
 def test_crash_leaves_a_loadable_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, how: str
 ) -> None:
