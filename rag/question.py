@@ -240,10 +240,11 @@ def _find_bodies(norm: str, known: tuple[str, ...]) -> tuple[list[Mention], list
 
 
 @lru_cache(maxsize=1)
-def _glossary_patterns() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
-    return tuple(
-        (re.compile(rf"(?<![A-Za-z])(?:{p})(?![A-Za-z])", re.IGNORECASE), t) for p, t in g.EN_GLOSSARY
-    )
+def _glossary_patterns() -> tuple[re.Pattern[str], tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]]:
+    """One regex that finds where any glossary phrase starts, and each phrase's own regex."""
+    bounded = [rf"(?<![A-Za-z])(?:{p})(?![A-Za-z])" for p, _ in g.EN_GLOSSARY]
+    each = tuple((re.compile(b, re.IGNORECASE), t) for b, (_, t) in zip(bounded, g.EN_GLOSSARY, strict=True))
+    return re.compile("|".join(bounded), re.IGNORECASE), each
 
 
 @lru_cache(maxsize=1)
@@ -251,18 +252,28 @@ def _cue_patterns() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
     return tuple((re.compile(p, re.IGNORECASE), t) for p, t in g.CUES)
 
 
+_WORD_START = re.compile(r"(?<![A-Za-z])[A-Za-z]")
+
+
 def _find_en_terms(norm: str, taken: list[bool]) -> list[Mention]:
-    candidates = []
-    for pattern, terms in _glossary_patterns():
-        for m in pattern.finditer(norm):
-            if not any(taken[m.start() : m.end()]):
-                candidates.append((m.start(), m.end(), terms))
+    """Glossary phrases, leftmost-longest, not overlapping years or bodies."""
+    any_phrase, each = _glossary_patterns()
     chosen: list[Mention] = []
-    for start, end, terms in sorted(candidates, key=lambda c: (c[0] - c[1], c[0])):
-        if not any(taken[start:end]):
-            chosen.append(Mention("term", start, end, norm[start:end], terms=terms, en=True))
-            for i in range(start, end):
+    pos = 0
+    for word in _WORD_START.finditer(norm):
+        start = word.start()
+        if start < pos or taken[start] or not any_phrase.match(norm, start):
+            continue
+        best: tuple[int, tuple[str, ...]] | None = None
+        for pattern, terms in each:
+            m = pattern.match(norm, start)
+            if m and (best is None or m.end() > best[0]) and not any(taken[start : m.end()]):
+                best = (m.end(), terms)
+        if best is not None:
+            chosen.append(Mention("term", start, best[0], norm[start : best[0]], terms=best[1], en=True))
+            for i in range(start, best[0]):
                 taken[i] = True
+            pos = best[0]
     return chosen
 
 
