@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +20,10 @@ def _siblings(folder: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_e5_model(tmp_path_factory.mktemp("models") / "multilingual-e5-small")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("models")
+    yield build_e5_model(root / "multilingual-e5-small")
+    shutil.rmtree(root, ignore_errors=True)  # ~470 MB: do not leave it to pytest's tmp retention
 
 
 @pytest.mark.model
