@@ -41,7 +41,8 @@ STATEMENTS = (
     "CREATE INDEX IF NOT EXISTS documents_source ON documents(source)",
 )
 
-_BUSY = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED: a writer holds the database, nothing is wrong with it
+_BUSY = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
+_DAMAGED = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
 
 
 @dataclass(frozen=True)
@@ -56,15 +57,21 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def corrupt_error(db_path: Path, reason: object) -> IndexCorruptError:
+def corrupt_error(db_path: Path, e: sqlite3.DatabaseError) -> IndexCorruptError:
+    if getattr(e, "sqlite_errorcode", None) in _DAMAGED:
+        return IndexCorruptError(
+            f"{db_path}: damaged or not a govqa index ({e}); delete the folder {db_path.parent} and ingest "
+            "again (`govqa ingest --reindex`)"
+        )
     return IndexCorruptError(
-        f"{db_path}: cannot be read as a govqa index ({reason}); delete the folder {db_path.parent} "
-        "and ingest again (`govqa ingest --reindex`)"
+        f"{db_path}: cannot be opened ({e}); check that the folder exists and that this user may read and "
+        "write it"
     )
 
 
-def is_corruption(e: sqlite3.DatabaseError) -> bool:
-    return getattr(e, "sqlite_errorcode", None) not in _BUSY
+def is_busy(e: sqlite3.DatabaseError) -> bool:
+    """Another connection holds the database: nothing is wrong with the file."""
+    return getattr(e, "sqlite_errorcode", None) in _BUSY
 
 
 def generation(conn: sqlite3.Connection) -> int:
@@ -101,7 +108,10 @@ def setup(conn: sqlite3.Connection, path: Path, model: str, dim: int, bm25_token
         stored_tokenizer = (meta["bm25_tokenizer"], meta["bm25_tokenizer_version"])
         int(meta["generation"])
     except (KeyError, ValueError) as e:
-        raise corrupt_error(path / DB_FILE, f"bad meta table: {e!r}") from e
+        raise IndexCorruptError(
+            f"{path / DB_FILE}: damaged meta table ({e!r}); delete the folder {path} and ingest again "
+            "(`govqa ingest --reindex`)"
+        ) from e
     if version != FORMAT_VERSION:
         raise IndexMismatchError(
             f"the index at {path} has format version {version}, this govqa reads version {FORMAT_VERSION}: "

@@ -104,9 +104,9 @@ class IndexFolder:
                     conn.execute("ROLLBACK")
         except sqlite3.DatabaseError as e:
             folder.close()
-            if schema.is_corruption(e):
-                raise schema.corrupt_error(folder.db_path, e) from e
-            raise
+            if schema.is_busy(e):
+                raise
+            raise schema.corrupt_error(folder.db_path, e) from e
         except BaseException:
             folder.close()
             raise
