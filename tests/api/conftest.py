@@ -8,19 +8,16 @@ own copy, so uploads and deletes never leak between tests.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from govqa.api import create_app
 from govqa.service import GovQA, sample_reports
-from govqa.settings import Settings
-from tests.api.helpers import LiveServer, make_settings
+from tests.api.helpers import Api, LiveServer, MakeApi, make_settings
 
 
 @pytest.fixture(scope="session")
@@ -32,21 +29,6 @@ def index_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     service.close()
     assert not report.failed, report.summary()
     return data
-
-
-@dataclass
-class Api:
-    app: FastAPI
-    client: TestClient
-    service: GovQA
-    settings: Settings
-
-    def sources(self) -> list[str]:
-        """What the index holds, straight from the service."""
-        return sorted(r.source for r in self.service.documents())
-
-
-MakeApi = Callable[..., Api]
 
 
 @pytest.fixture

@@ -6,13 +6,32 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
+from govqa.service import GovQA
 from govqa.settings import Settings
+
+
+@dataclass
+class Api:
+    app: FastAPI
+    client: TestClient
+    service: GovQA
+    settings: Settings
+
+    def sources(self) -> list[str]:
+        """What the index holds, straight from the service."""
+        return sorted(r.source for r in self.service.documents())
+
+
+MakeApi = Callable[..., Api]
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:

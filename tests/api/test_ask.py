@@ -10,8 +10,7 @@ from fastapi.testclient import TestClient
 
 from govqa.errors import LLMError
 from govqa.types import Answer
-from tests.api.conftest import Api, MakeApi
-from tests.api.helpers import assert_error, sse_json
+from tests.api.helpers import Api, MakeApi, assert_error, sse_json
 
 TAX_2019 = "2019年精武镇税收收入是多少？"
 

@@ -10,8 +10,7 @@ import pytest
 
 from govqa.api.routes.documents import safe_basename
 from govqa.errors import InputFileError
-from tests.api.conftest import Api, MakeApi
-from tests.api.helpers import LiveServer, assert_error
+from tests.api.helpers import Api, LiveServer, MakeApi, assert_error
 
 REPORT = (
     "2025年示范镇政府工作报告\n\n"

@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 
 from govqa.api import create_app
 from govqa.api.routes.widget import frame_ancestors
-from tests.api.conftest import MakeApi
-from tests.api.helpers import assert_error
+from tests.api.helpers import MakeApi, assert_error
 
 
 def test_healthz_and_readyz(make_api: MakeApi) -> None:

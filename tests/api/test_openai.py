@@ -9,8 +9,7 @@ import pytest
 from govqa.api.openai_schemas import ChatMessageIn
 from govqa.api.routes.openai import split_messages, strip_footnotes
 from govqa.errors import BadQuestionError
-from tests.api.conftest import MakeApi
-from tests.api.helpers import LiveServer, parse_sse
+from tests.api.helpers import LiveServer, MakeApi, parse_sse
 
 QUESTION = "2019年精武镇税收收入是多少？"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 
 import pytest
+from fastapi.testclient import TestClient
 
 from govqa.api.security import KeyRing, RateLimiter
-from tests.api.conftest import Api, MakeApi
-from tests.api.helpers import assert_error
+from tests.api.helpers import Api, MakeApi, assert_error
 
 USER = "user-key-0123456789"
 ADMIN = "admin-key-9876543210"
@@ -181,6 +181,6 @@ def test_cors_allows_only_the_allowlist(make_api: MakeApi) -> None:
     assert bad.status_code == 400
 
 
-def test_no_cors_headers_without_an_allowlist(client: object) -> None:
-    r = client.post("/v1/ask", json=QUESTION, headers={"Origin": "https://gov.example.cn"})  # type: ignore[attr-defined]
+def test_no_cors_headers_without_an_allowlist(client: TestClient) -> None:
+    r = client.post("/v1/ask", json=QUESTION, headers={"Origin": "https://gov.example.cn"})
     assert "access-control-allow-origin" not in r.headers
