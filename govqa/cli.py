@@ -261,6 +261,72 @@ def chat() -> None:
         history.append((question, answer.text))
 
 
+@app.command("eval")
+def eval_cmd(
+    questions: Annotated[
+        Path, typer.Option("--questions", help="Question set (golden-set JSONL schema).")
+    ] = Path("eval/golden.jsonl"),
+    out: Annotated[Path, typer.Option("--out", help="Results file (JSONL) to write.")] = Path(
+        "eval/out/results.jsonl"
+    ),
+    report: Annotated[Path | None, typer.Option("--report", help="Folder for report.md/report.html.")] = Path(
+        "eval/out/report"
+    ),
+    reports_dir: Annotated[
+        Path | None, typer.Option("--reports", help="Report files the questions cite (ingested first).")
+    ] = None,
+    baseline: Annotated[bool, typer.Option(help="Also score the naive LangChain tutorial RAG.")] = True,
+    gate: Annotated[bool, typer.Option(help="Exit 1 when a metric is below eval/thresholds.json.")] = False,
+) -> None:
+    """Score govqa on a question set: results file, report, and (with --gate) the CI gate."""
+    from eval.gate import Thresholds
+    from eval.metrics import format_summary
+    from eval.run import evaluate
+    from govqa.service import SAMPLES_DIR
+
+    if report is not None and str(report) in ("", "."):
+        report = None  # --report "" : no report
+    settings = _settings()
+    svc = _service(settings)
+    reports_dir = reports_dir or SAMPLES_DIR
+    bars = _Bars()
+    try:
+        ingest_report = svc.ingest(
+            [
+                p
+                for p in sorted(reports_dir.glob("*"))
+                if p.suffix in (".txt", ".md", ".pdf", ".docx") and p.name != "README.md"
+            ],
+            progress=bars,
+        )
+        if ingest_report.failed:
+            _print_report(ingest_report)
+        outcome = evaluate(
+            svc,
+            questions,
+            reports_dir=reports_dir,
+            out=out,
+            report_dir=report,
+            baseline=baseline,
+            thresholds=Thresholds.load() if gate else None,
+            progress=lambda done, total: bars("questions", done, total),
+        )
+    finally:
+        bars.close()
+    typer.echo(f"govqa:    {format_summary(outcome.govqa.summary)}")
+    if outcome.baseline is not None:
+        typer.echo(f"baseline: {format_summary(outcome.baseline.summary)}")
+    if outcome.meta is not None:
+        typer.echo(f"judge:    {outcome.meta.format()}")
+    typer.echo(f"results: {out}" + (f"; report: {report / 'report.html'}" if report else ""))
+    if gate:
+        if outcome.gate_failures:
+            for f in outcome.gate_failures:
+                typer.secho(f"GATE FAIL: {f}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(1)
+        typer.secho("gate: passed", fg=typer.colors.GREEN)
+
+
 @app.command()
 def setup() -> None:
     """Prepare models, then ingest the sample reports if the index is empty."""

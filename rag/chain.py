@@ -18,7 +18,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from govqa.errors import BadQuestionError
 from govqa.types import Answer, Citation, Passage
-from rag import extractive
+from rag import extractive, front_matter
 from rag.citations import make_citation
 from rag.condense import condense, condense_with_llm
 from rag.decompose import decompose
@@ -113,25 +113,44 @@ class AnswerChain(Runnable[Any, Answer]):
             return condense_with_llm(ask.question, ask.history, self.chat_model)
         return condense(ask.question, ask.history, known_bodies=known)
 
+    def _evidence(self, part: _Part) -> list[tuple[Passage, int, int]]:
+        """The (passage, start, end) spans that answer one sub-question; empty when none does."""
+        r = part.retrieval
+        if r.scope.empty:
+            return []
+        wanted = front_matter.intents(part.info)
+        if wanted:
+            docs = [d for d in self.retriever.docs() if d.doc_id in r.scope.doc_ids]
+            doc = front_matter.pick_document(part.info, docs)
+            found = front_matter.find(wanted, self.retriever.index.chunks_of(doc.doc_id)) if doc else None
+            if found is not None:
+                chunk, spans = found
+                passage = Passage(chunk, 1.0, {"front_matter": 1.0})
+                r.passages = [passage, *[p for p in r.passages if p.chunk.chunk_id != chunk.chunk_id]]
+                return [(passage, s, e) for s, e in spans]
+        part.pick = extractive.select(part.info, r.passages, self.weights, required=r.scope.required)
+        if part.pick is None:
+            return []
+        u = part.pick.unit
+        return [(r.passages[u.passage_index], u.start, u.end)]
+
     def _extractive(self, ask: AskInput, standalone: str, info: QuestionInfo, parts: list[_Part]) -> Answer:
         cited: dict[tuple[str, int, int], Citation] = {}
         pieces: list[str] = []
         missing: list[str] = []
         for part in parts:
-            r = part.retrieval
-            part.pick = None if r.scope.empty else extractive.select(part.info, r.passages, self.weights)
-            if part.pick is None:
+            spans = self._evidence(part)
+            if not spans:
                 missing.append(_missing_text(part, info.lang))
                 continue
-            u = part.pick.unit
-            p = r.passages[u.passage_index]
-            key = (p.chunk.chunk_id, u.start, u.end)
-            if key not in cited:
-                cited[key] = make_citation(len(cited) + 1, p, u.start, u.end)
-            c = cited[key]
-            label = _label(part, info, len(parts))
-            quote = f"“{c.quote}”" if info.lang == "en" else c.quote
-            pieces.append(f"{label}{quote}[{c.n}]")
+            quotes = []
+            for p, start, end in spans:
+                key = (p.chunk.chunk_id, start, end)
+                if key not in cited:
+                    cited[key] = make_citation(len(cited) + 1, p, start, end)
+                c = cited[key]
+                quotes.append((f"“{c.quote}”" if info.lang == "en" else c.quote) + f"[{c.n}]")
+            pieces.append(_label(part, info, len(parts)) + ("，" if info.lang == "zh" else ", ").join(quotes))
         retrieved = _merge([p.retrieval.passages for p in parts])
         related = _merge([p.retrieval.related or p.retrieval.passages for p in parts])
         if not pieces:

@@ -25,7 +25,7 @@ _NUMBER_UNIT = re.compile(
 )
 _MAX_UNIT = 160  # characters: a longer clause is narrowed to the best window of its comma-parts
 _QUESTION_NOISE = re.compile(
-    r"是多少|多少|是什么|什么|哪些|哪个|哪里|怎么样|如何|有几|几个|几所|几家|几|吗|呢|请问|分别|计划|预计|[？?！!。，,、\s]"
+    r"是多少|多少|是什么|什么|哪些|哪个|哪里|怎么样|如何|有几|几个|几所|几家|几|吗|呢|请问|分别|计划|预计|的|了|[？?！!。，,、\s]"
 )
 
 
@@ -53,6 +53,10 @@ class Weights:
     year_conflict: float = 0.5
     prior: float = 0.3
     threshold: float = 0.55  # below this the evidence does not answer the question (calibrated on eval)
+    min_topic: float = 0.5  # the clause must be about the question's topic: max(terms, bigrams) share
+
+
+FRONT_MATTER = ("印发通知", "政府工作报告")  # cover notice and speech header: answered by rag.front_matter
 
 
 def units(passage: Passage, passage_index: int) -> list[Unit]:
@@ -92,6 +96,30 @@ def question_core(info: QuestionInfo) -> str:
     return _QUESTION_NOISE.sub("", core)
 
 
+_ASKS_ACTUAL = re.compile(r"实际|实现了|完成了|\bactual(?:ly)?\b|\bachieved\b", re.IGNORECASE)
+_PLAN_SECTION = re.compile(r"安排|目标|任务|今后|计划|展望|打算")
+_PLAN_WORDS = re.compile(r"目标|力争|计划|将要|争取")
+_QUESTION_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
+
+
+def question_numbers(info: QuestionInfo) -> list[str]:
+    """Numbers named in the question other than years ("12号线", "5G"): the evidence must name them."""
+    years = {str(y) for y in info.years}
+    return [
+        n
+        for n in _QUESTION_NUMBER.findall(info.text)
+        if n not in years and not (len(n) == 4 and n[:2] in ("19", "20"))
+    ]
+
+
+def asked_years(info: QuestionInfo) -> set[int]:
+    """The years a clause must be about: those asked, or every year of a span ("2017—2021年累计")."""
+    years = set(info.years)
+    if len(info.years) == 2 and not info.is_comparison and 0 < info.years[1] - info.years[0] <= 10:
+        years = set(range(info.years[0], info.years[1] + 1))
+    return years
+
+
 def score_unit(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w: Weights) -> Scored:
     text = unit.text
     core = _bigrams(question_core(info)) if info.lang == "zh" else set()
@@ -103,17 +131,29 @@ def score_unit(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w
         "year_conflict": 0.0,
         "prior": prior,
     }
-    if info.years:
-        asked = set(info.years)
+    asked = asked_years(info)
+    if asked:
         mentioned = years_in(text)
         if mentioned & asked:
             f["year"] = 1.0
         elif mentioned:
             f["year_conflict"] = 1.0  # the clause is about another year
-        elif chunk_years(passage.chunk) <= asked:
-            f["year"] = 0.6  # a section about exactly the asked year
         else:
-            f["year_conflict"] = 1.0  # a section about other or several years that does not name the year
+            scope = chunk_years(passage.chunk)
+            if scope and scope <= asked:
+                f["year"] = 0.6  # a section about exactly the asked year(s)
+            elif scope & asked:
+                f["year_conflict"] = 0.4  # a section about several years, the asked one among them
+            else:
+                f["year_conflict"] = 1.0  # a section about other years
+    f["topic"] = max(f["terms"], f["bigrams"])
+    if _ASKS_ACTUAL.search(info.text) and (
+        _PLAN_SECTION.search(passage.chunk.heading) or _PLAN_WORDS.search(text)
+    ):
+        f["plan_conflict"] = 1.0  # asked what was achieved; this clause states a target
+    missing_numbers = [n for n in question_numbers(info) if n not in text]
+    if missing_numbers:
+        f["number_missing"] = 1.0  # the question names a number (12号线) the clause does not
     score = (
         w.terms * f["terms"]
         + w.bigrams * f["bigrams"]
@@ -145,18 +185,30 @@ def _narrow(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w: W
     return best
 
 
-def select(info: QuestionInfo, passages: Sequence[Passage], w: Weights | None = None) -> Scored | None:
-    """The best clause for one (sub-)question, or None when nothing clears the threshold."""
+def select(
+    info: QuestionInfo, passages: Sequence[Passage], w: Weights | None = None, *, required: Sequence[str] = ()
+) -> Scored | None:
+    """The best clause for one (sub-)question, or None when nothing clears the gates and threshold.
+
+    Gates: the clause is about the asked year (``answers_the_year``), about the question's topic
+    (``min_topic``), names every ``required`` word, and is not front matter.
+    """
     w = w or Weights()
     if not passages:
         return None
     top = max(p.score for p in passages) or 1.0
     best: Scored | None = None
     for i, p in enumerate(passages):
+        if p.chunk.heading_path[:1] and p.chunk.heading_path[0] in FRONT_MATTER:
+            continue
         prior = max(0.0, p.score / top) if top > 0 else 0.0
         for u in units(p, i):
             s = _narrow(info, u, p, prior, w)
-            if not answers_the_year(s):
+            if not answers_the_year(s) or s.features["topic"] < w.min_topic:
+                continue
+            if s.features.get("plan_conflict") or s.features.get("number_missing"):
+                continue
+            if any(r not in s.unit.text for r in required):
                 continue
             if best is None or s.score > best.score:
                 best = s
@@ -174,4 +226,6 @@ def best_candidate(
     info: QuestionInfo, passages: Sequence[Passage], w: Weights | None = None
 ) -> Scored | None:
     """Like ``select`` but without the threshold (for calibration and debugging)."""
-    return select(info, passages, Weights(**{**(w or Weights()).__dict__, "threshold": float("-inf")}))
+    return select(
+        info, passages, Weights(**{**(w or Weights()).__dict__, "threshold": float("-inf"), "min_topic": 0.0})
+    )

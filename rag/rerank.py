@@ -41,11 +41,17 @@ class FeatureWeights:
 
 
 def term_coverage(terms: tuple[str, ...], text: str) -> float:
-    """Length-weighted fraction of the question's terms found verbatim in the text."""
+    """Length-weighted share of the question's terms found in the text. A term that is absent but
+    contains a shorter term that is present (税收收入 ⊃ 税收 in "完成税收10.8亿元") earns that share."""
     if not terms:
         return 0.0
-    total = sum(len(t) for t in terms)
-    hit = sum(len(t) for t in terms if t in text)
+    total = hit = 0.0
+    for t in terms:
+        total += len(t)
+        if t in text:
+            hit += len(t)
+        else:
+            hit += max((len(u) for u in terms if len(u) >= 2 and u != t and u in t and u in text), default=0)
     return hit / total if total else 0.0
 
 

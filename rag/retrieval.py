@@ -22,7 +22,7 @@ from govqa.types import Passage
 from rag.fusion import minmax, rrf
 from rag.question import QuestionInfo, analyze_question
 from rag.rerank import FeatureReranker, Reranker
-from rag.scope import DocInfo, Filters, Scope, resolve_scope, unknown_places
+from rag.scope import DocInfo, Filters, Scope, other_places, resolve_scope
 from vectorstore.corpus import CorpusIndex
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,8 @@ class HybridRetriever:
         return analyze_question(question, known_bodies=self.known_bodies())
 
     def scope_for(self, info: QuestionInfo, filters: Filters | None = None) -> Scope:
-        unknown = unknown_places(info.text, self.known_bodies(), self.corpus_has)
-        return resolve_scope(info, self.docs(), filters, unknown=unknown)
+        places = other_places(info.text, self.known_bodies()) if not (filters and filters.body) else []
+        return resolve_scope(info, self.docs(), filters, places=places, corpus_has=self.corpus_has)
 
     # --- retrieval ---------------------------------------------------------------------------
     def retrieve(

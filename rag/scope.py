@@ -15,31 +15,58 @@ from govqa.errors import BadQuestionError
 from govqa.types import Chunk, DocumentMeta
 from rag.question import QuestionInfo
 
-# a place name the question may mention that the corpus might not know: 杨柳青镇, 大寺镇, 滨海新区 ...
-_PLACE = re.compile(r"[\u4e00-\u9fff]{2,5}?(?:镇|街道|新区|区|县)")
+# a place the question may name that is not a body with reports: 杨柳青镇, 大寺镇, 李七庄街 ...
+_PLACE_SUFFIX = re.compile(r"(?:街道|新区|镇|区|县|街)")
+_STEM_STOP = set(
+    "的是由谁代表年月日多少几哪位个些地城乡小旧楼造改建全本该各市省和与及在为了对比向从到把被将这那其所之镇区街县"
+)
 _NOT_PLACES = (
-    "全区",
-    "本区",
-    "全镇",
-    "本镇",
-    "城区",
-    "园区",
-    "社区",
     "开发区",
     "示范区",
     "功能区",
-    "片区",
+    "保税区",
+    "园区",
+    "社区",
+    "小区",
     "景区",
     "校区",
-    "小区",
+    "片区",
     "市区",
     "辖区",
-    "各区",
-    "高新区",
-    "保税区",
-    "产业区",
+    "城区",
     "街镇",
+    "大街",
 )
+
+
+def place_mentions(question: str) -> list[str]:
+    """Place names in a question: 2-4 characters (no function words) before 镇/区/街道/县/街."""
+    out = []
+    for m in _PLACE_SUFFIX.finditer(question):
+        i = m.start()
+        stem = ""
+        while (
+            i > 0
+            and len(stem) < 4
+            and "\u4e00" <= question[i - 1] <= "\u9fff"
+            and question[i - 1] not in _STEM_STOP
+        ):
+            i -= 1
+            stem = question[i] + stem
+        name = stem + m.group(0)
+        if len(stem) >= 2 and not any(name.endswith(n) for n in _NOT_PLACES):
+            out.append(name)
+    return out
+
+
+def other_places(question: str, known_bodies: Iterable[str]) -> list[str]:
+    """Places named in the question that are not bodies the corpus has reports of."""
+    known = set(known_bodies)
+    return [
+        name
+        for name in dict.fromkeys(place_mentions(question))
+        if name not in known and not any(k in name or name in k for k in known)
+    ]
 
 
 @dataclass(frozen=True)
@@ -71,6 +98,7 @@ class Scope:
     years: tuple[int, ...] = ()
     # why the scope is empty, as (Chinese, English) noun phrases: ("精武镇2023年的内容", "Jingwu in 2023")
     missing: list[tuple[str, str]] = field(default_factory=list)
+    required: tuple[str, ...] = ()  # words the evidence must contain (a place named in the question)
 
     @property
     def empty(self) -> bool:
@@ -81,36 +109,25 @@ class Scope:
         return lambda chunk: chunk.doc_id in ids
 
 
-def unknown_places(
-    question: str, known_bodies: Iterable[str], corpus_has: Callable[[str], bool]
-) -> list[str]:
-    """Place names in the question that are neither a known body nor mentioned anywhere in the corpus."""
-    known = set(known_bodies)
-    out = []
-    for m in _PLACE.finditer(question):
-        name = m.group(0)
-        if any(name.endswith(n) for n in _NOT_PLACES) or name in known:
-            continue
-        if any(k in name or name in k for k in known):
-            continue
-        if not corpus_has(name):
-            out.append(name)
-    return out
-
-
 def resolve_scope(
     info: QuestionInfo,
     docs: Iterable[DocInfo],
     filters: Filters | None = None,
     *,
-    unknown: Iterable[str] = (),
+    places: Iterable[str] = (),
+    corpus_has: Callable[[str], bool] = lambda _: True,
 ) -> Scope:
-    """The documents matching the question's bodies and years and the explicit filters."""
+    """The documents matching the question's bodies and years and the explicit filters.
+
+    ``places`` are other place names the question mentions (see ``other_places``): one the corpus never
+    mentions empties the scope; one it mentions must appear in the evidence (``Scope.required``).
+    """
     filters = filters or Filters()
     docs = list(docs)
     bodies = (filters.body,) if filters.body else info.bodies
     years = (filters.year,) if filters.year else info.years
-    missing = [(f"关于{name}的内容", name) for name in unknown]
+    places = tuple(places)
+    missing = [(f"关于{name}的内容", name) for name in places if not corpus_has(name)]
     if missing:
         return Scope(frozenset(), bodies, years, missing)
     chosen = docs
@@ -134,7 +151,7 @@ def resolve_scope(
             en = f"{where or 'any body'} in {', '.join(str(y) for y in years)}"
             return Scope(frozenset(), bodies, years, [(f"涉及{where}{ys}的内容", en)])
         chosen = by_year
-    return Scope(frozenset(d.doc_id for d in chosen), bodies, years)
+    return Scope(frozenset(d.doc_id for d in chosen), bodies, years, required=places)
 
 
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
@@ -144,7 +161,19 @@ def years_in(text: str) -> set[int]:
     return {int(y) for y in _YEAR_IN_TEXT.findall(text)}
 
 
+_REVIEW = re.compile(r"回顾|过去|总结")
+_PLAN = re.compile(r"安排|目标|任务|今后|计划|展望|打算")
+
+
 def chunk_years(chunk: Chunk) -> set[int]:
-    """The years a chunk speaks about: those in its heading path, else its document's years."""
-    heading_years = years_in(" ".join(chunk.heading_path))
-    return heading_years or set(chunk.meta.years)
+    """The years a chunk speaks about: those in its heading path; else, in a review part, the years the
+    report reviews, in a plan part the years it plans; else every year of its report."""
+    heading = " ".join(chunk.heading_path)
+    heading_years = years_in(heading)
+    if heading_years:
+        return heading_years
+    if _REVIEW.search(heading) and chunk.meta.years_reviewed:
+        return set(chunk.meta.years_reviewed)
+    if _PLAN.search(heading) and chunk.meta.years_planned:
+        return set(chunk.meta.years_planned)
+    return set(chunk.meta.years)
