@@ -102,6 +102,7 @@ class Results:
     statuses: Counter[str] = field(default_factory=Counter)
     refused: int = 0
     errors: int = 0
+    probe_ms: list[float] = field(default_factory=list)  # /healthz while under load
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -140,8 +141,19 @@ async def ask_load(
                 elif r.json().get("refused"):
                     results.refused += 1
 
+        async def probe() -> None:  # does the server still answer its liveness probe under load?
+            async with httpx.AsyncClient(base_url=url, timeout=60) as prober:
+                while time.monotonic() < deadline:
+                    t0 = time.perf_counter()
+                    try:
+                        await prober.get("/healthz")
+                        results.probe_ms.append((time.perf_counter() - t0) * 1000)
+                    except httpx.HTTPError:
+                        results.statuses["healthz-failed"] += 1
+                    await asyncio.sleep(0.25)
+
         t0 = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(clients)))
+        await asyncio.gather(probe(), *(client() for _ in range(clients)))
         elapsed = time.perf_counter() - t0
     return results, elapsed
 
@@ -221,6 +233,8 @@ def main() -> None:
         "p95_ms": round(percentile(lat_ms, 95), 1),
         "p99_ms": round(percentile(lat_ms, 99), 1),
         "mean_ms": round(statistics.fmean(lat_ms), 1) if lat_ms else None,
+        "healthz_p50_ms": round(percentile(results.probe_ms, 50), 1),
+        "healthz_max_ms": round(max(results.probe_ms), 1) if results.probe_ms else None,
         "errors": results.errors,
         "statuses": dict(results.statuses),
         "refused": results.refused,
@@ -236,6 +250,9 @@ def main() -> None:
         )
         print(
             f"latency    p50 {figures['p50_ms']} ms  p95 {figures['p95_ms']} ms  p99 {figures['p99_ms']} ms"
+        )
+        print(
+            f"/healthz   p50 {figures['healthz_p50_ms']} ms  max {figures['healthz_max_ms']} ms (under load)"
         )
         print(f"errors     {results.errors}  (statuses {dict(results.statuses)}; {results.refused} refusals)")
         if uploads:

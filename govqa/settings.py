@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     )
     max_body_kb: int = Field(default=64, description="Largest JSON request body, KiB.")
     max_upload_mb: float = Field(default=20.0, description="Largest document upload, MB.")
+    answer_workers: int = Field(
+        default=0,
+        description="Questions (and uploads) the server works on at once; 0 = one per CPU core. "
+        "Raise it when answers wait on a remote LLM. The rest wait in line.",
+    )
 
     @field_validator("top_k", "candidates", "chunk_max_tokens", "embedding_batch_size")
     @classmethod
@@ -121,7 +126,7 @@ class Settings(BaseSettings):
             raise ValueError(f"max_upload_mb must be > 0, got {v}")
         return v
 
-    @field_validator("chunk_overlap_tokens", "torch_threads", "rate_limit_per_minute")
+    @field_validator("chunk_overlap_tokens", "torch_threads", "rate_limit_per_minute", "answer_workers")
     @classmethod
     def _non_negative(cls, v: int, info: object) -> int:
         if v < 0:

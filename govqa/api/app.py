@@ -82,6 +82,7 @@ def create_app(
         if warm_up:
             ctx.readiness.start(ctx.service)
         yield
+        ctx.shutdown_workers()
         if ctx.owns_service:
             ctx.service.close()
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+import os
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import Request
 
@@ -17,6 +22,8 @@ if TYPE_CHECKING:
     from govqa.service import GovQA
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -71,6 +78,32 @@ class ApiContext:
     limiter: RateLimiter
     owns_service: bool = False
     ui_mounted: bool = False
+    _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _pool_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def workers(self) -> ThreadPoolExecutor:
+        """The threads that run the (blocking, CPU-bound) service, made on first use.
+
+        Few of them (``answer_workers``, default one per core): more would only fight over the CPU and
+        the GIL and starve the event loop; requests beyond them wait in line.
+        """
+        with self._pool_lock:
+            if self._pool is None:
+                n = self.settings.answer_workers or max(2, os.cpu_count() or 1)
+                self._pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="govqa-answer")
+            return self._pool
+
+    def shutdown_workers(self) -> None:
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run blocking service work on the answer pool; callers beyond its size wait in line."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.workers, functools.partial(fn, *args, **kwargs))
 
 
 def api_context(request: Request) -> ApiContext:

@@ -1,8 +1,8 @@
 """Server-sent events, and running a blocking generator in its own thread for an async response.
 
-The service's ``ask_stream`` is a blocking (CPU-bound) generator. ``ThreadedIterator`` runs it in a
-dedicated thread that feeds an asyncio queue, so the event loop never blocks and a slow answer holds no
-worker of the shared thread pool. ``first()`` is awaited before the response starts, so errors the
+The service's ``ask_stream`` is a blocking (CPU-bound) generator. ``ThreadedIterator`` runs it on a
+worker of the answer pool (or a thread of its own) that feeds an asyncio queue, so the event loop never
+blocks and a slow reader holds no worker: the producer never waits for the consumer. ``first()`` is awaited before the response starts, so errors the
 service raises up front (an empty question ...) still become ordinary JSON errors with their status.
 """
 
@@ -14,6 +14,7 @@ import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Executor
 from typing import Any, Generic, TypeVar
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,11 @@ _END = _End()
 class ThreadedIterator(Generic[T]):
     """Iterate a blocking iterator from async code: a thread pulls items, the loop awaits them."""
 
-    def __init__(self, make: Callable[[], Iterator[T]], *, name: str = "govqa-stream") -> None:
+    def __init__(
+        self, make: Callable[[], Iterator[T]], *, executor: Executor | None = None, name: str = "govqa-stream"
+    ) -> None:
         self._make = make
+        self._executor = executor
         self._name = name
         self._queue: asyncio.Queue[tuple[T | _End | None, BaseException | None]] = asyncio.Queue()
         self._stop = threading.Event()
@@ -81,7 +85,10 @@ class ThreadedIterator(Generic[T]):
         if not self._started:
             self._started = True
             self._loop = asyncio.get_running_loop()
-            threading.Thread(target=self._run, name=self._name, daemon=True).start()
+            if self._executor is not None:
+                self._executor.submit(self._run)
+            else:
+                threading.Thread(target=self._run, name=self._name, daemon=True).start()
 
     async def next(self) -> T | _End:
         """The next item, ``_END`` when exhausted; re-raises what the producer raised."""

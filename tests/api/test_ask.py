@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from govqa.errors import LLMError
 from govqa.types import Answer
-from tests.api.helpers import Api, MakeApi, assert_error, sse_json
+from tests.api.helpers import Api, LiveServer, MakeApi, assert_error, sse_json
 
 TAX_2019 = "2019年精武镇税收收入是多少？"
 
@@ -190,3 +193,53 @@ def test_errors_before_the_first_event_are_plain_json(api: Api) -> None:
     api.app.state.govqa.service = _Broken(api.service, LLMError("unreachable"), after_first_delta=False)
     r = api.client.post("/v1/ask", json={"question": TAX_2019, "stream": True})
     assert_error(r, 502, "llm_error")
+
+
+class _Slow:
+    """Counts how many answers run at once."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self._lock = threading.Lock()
+        self.running = 0
+        self.peak = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def ask(self, *args: Any, **kwargs: Any) -> Answer:
+        with self._lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+        try:
+            time.sleep(0.3)
+            answer: Answer = self._real.ask(*args, **kwargs)
+            return answer
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+def test_answers_run_on_a_bounded_pool_and_probes_stay_fast(make_api: MakeApi) -> None:
+    api = make_api(answer_workers=2)
+    slow = _Slow(api.service)
+    api.app.state.govqa.service = slow
+    with LiveServer(api.app) as server, httpx.Client(base_url=server.url, timeout=60) as http:
+        statuses: list[int] = []
+
+        def ask() -> None:
+            with httpx.Client(base_url=server.url, timeout=60) as own:
+                statuses.append(own.post("/v1/ask", json={"question": TAX_2019}).status_code)
+
+        threads = [threading.Thread(target=ask) for _ in range(6)]
+        for t in threads:
+            t.start()
+        time.sleep(0.1)
+        t0 = time.perf_counter()
+        assert http.get("/healthz").status_code == 200
+        probe = time.perf_counter() - t0
+        for t in threads:
+            t.join(60)
+    assert statuses == [200] * 6
+    assert slow.peak == 2  # six requests, two at a time; the rest waited in line
+    assert probe < 0.5

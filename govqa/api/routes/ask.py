@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from govqa.api.context import api_context
 from govqa.api.errors import error_of
@@ -48,14 +47,15 @@ answer fails part-way: `event: error` with `{"error": {"code", "message"}}`."""
     dependencies=[Depends(require_user)],
 )
 async def ask(body: AskRequest, request: Request) -> Any:
-    service = api_context(request).service
+    ctx = api_context(request)
+    service = ctx.service
     filters = body.filters.to_filters() if body.filters else None
     history = body.history_pairs()
     if not body.stream:
-        answer = await run_in_threadpool(service.ask, body.question, history, filters)
+        answer = await ctx.run(service.ask, body.question, history, filters)
         return AnswerOut.model_validate(answer.to_dict())
     events: ThreadedIterator[dict[str, Any]] = ThreadedIterator(
-        lambda: service.ask_stream(body.question, history, filters)
+        lambda: service.ask_stream(body.question, history, filters), executor=ctx.workers
     )
     first = await events.next()  # errors before the first event are plain JSON errors
     return StreamingResponse(

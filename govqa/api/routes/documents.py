@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Request, UploadFile
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from govqa.api.context import api_context
 from govqa.api.middleware import too_large
@@ -86,8 +85,8 @@ async def upload_document(
     if len(data) > limit:
         raise too_large(limit, "upload", "GOVQA_MAX_UPLOAD_MB")
     max_file = int(ctx.settings.max_file_mb * 1024 * 1024)
-    loaded = await run_in_threadpool(load_bytes, name, data, max_bytes=max_file)
-    outcome = await run_in_threadpool(ctx.service.ingest_loaded, loaded)
+    loaded = await ctx.run(load_bytes, name, data, max_bytes=max_file)
+    outcome = await ctx.run(ctx.service.ingest_loaded, loaded)
     if outcome.status == "failed":
         raise InputFileError(outcome.source or name, outcome.reason)
     log.info("upload %s: %s, %d chunks", outcome.source, outcome.status, outcome.chunks)

@@ -16,7 +16,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from govqa.api.context import api_context
 from govqa.api.errors import ApiError, error_of
@@ -129,13 +128,14 @@ async def get_model(model_id: str) -> Model:
     dependencies=[Depends(require_user)],
 )
 async def chat_completions(body: ChatCompletionRequest, request: Request) -> Any:
-    service = api_context(request).service
+    ctx = api_context(request)
+    service = ctx.service
     question, history = split_messages(body.messages)
     filters = body.filters.to_filters() if body.filters else None
     completion_id = "chatcmpl-" + uuid.uuid4().hex
     created = int(time.time())
     if not body.stream:
-        answer: Answer = await run_in_threadpool(service.ask, question, history, filters)
+        answer: Answer = await ctx.run(service.ask, question, history, filters)
         return ChatCompletion(
             id=completion_id,
             created=created,
@@ -145,7 +145,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Any
             refused=answer.refused,
         )
     events: ThreadedIterator[dict[str, Any]] = ThreadedIterator(
-        lambda: service.ask_stream(question, history, filters)
+        lambda: service.ask_stream(question, history, filters), executor=ctx.workers
     )
     first = await events.next()
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
