@@ -137,7 +137,12 @@ class SentenceTransformerEmbedder(Embedder):
                 "model folder that exists"
             ) from e
         model.eval()
-        self.dim = int(model.get_embedding_dimension())
+        dim = model.get_embedding_dimension()
+        if not dim:
+            raise ModelNotReadyError(
+                f"the model at {self.model_path!r} does not report its embedding dimension"
+            )
+        self.dim = int(dim)
         return model
 
     def warm_up(self) -> None:
