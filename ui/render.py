@@ -1,0 +1,173 @@
+"""Answers as HTML for the chat: the answer text, its citation cards, a refusal's related passages.
+
+Pure functions of the service's dataclasses, no Gradio. Everything that comes from a report, a question
+or a model is data: it goes through ``html.escape`` before it meets any markup. The output is one line
+(no newlines) so the chat's Markdown renderer treats it as a single HTML block and never re-reads report
+text as Markdown.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Iterable
+
+from govqa.types import HEADING_SEP, Answer, Citation, Passage
+
+log = logging.getLogger(__name__)
+
+RELATED_SHOWN = 3  # related passages listed under a refusal
+RELATED_CHARS = 240  # a related passage is cut to this many characters
+
+_REF = re.compile(r"\[(\d{1,3})\]")
+
+LABELS = {
+    "zh": {
+        "refused": "报告中未找到依据",
+        "related": "相关段落（供参考，不是答案）",
+        "sources": "出处",
+        "chars": "字符",
+        "pending": "正在检索报告……",
+        "error": "出错了",
+        "warning": "注意",
+    },
+    "en": {
+        "refused": "Not in the reports",
+        "related": "Related passages (for reference, not an answer)",
+        "sources": "Sources",
+        "chars": "chars",
+        "pending": "Searching the reports…",
+        "error": "Something went wrong",
+        "warning": "Note",
+    },
+}
+
+
+def _labels(lang: str) -> dict[str, str]:
+    return LABELS["en" if lang == "en" else "zh"]
+
+
+def esc(text: str) -> str:
+    """Escaped text with line breaks kept as ``<br>`` (and no raw newline left in the output)."""
+    escaped = html.escape(text, quote=True)
+    return escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+
+
+def text_html(text: str) -> str:
+    """An answer's text, escaped, with its ``[n]`` markers as superscript references."""
+    return _REF.sub(r'<sup class="gq-ref">[\1]</sup>', esc(text))
+
+
+def where(title: str, heading_path: Iterable[str]) -> str:
+    """``title › part › section``, the way the reports' headings read."""
+    return HEADING_SEP.join(p for p in (title, *heading_path) if p)
+
+
+def quote_span(citation: Citation) -> tuple[int, int] | None:
+    """Where the quote sits in its passage, or None when the offsets do not point at it.
+
+    The offsets are relative to the document; the passage starts at ``passage_start``. When they disagree
+    with the text (a stale index, an LLM citation re-matched elsewhere), the quote is searched for.
+    """
+    passage, quote = citation.passage, citation.quote
+    if not passage or not quote:
+        return None
+    start = citation.start - citation.passage_start
+    end = citation.end - citation.passage_start
+    if 0 <= start <= end <= len(passage) and passage[start:end] == quote:
+        return start, end
+    found = passage.find(quote)
+    if found >= 0:
+        log.debug("citation %s: offsets off, quote found at %d", citation.chunk_id, found)
+        return found, found + len(quote)
+    return None
+
+
+def highlight(citation: Citation) -> str:
+    """The passage with the quote in ``<mark>``; the quote alone when it cannot be placed."""
+    span = quote_span(citation)
+    if span is None:
+        return f"<mark>{esc(citation.quote)}</mark>"
+    start, end = span
+    p = citation.passage
+    return f"{esc(p[:start])}<mark>{esc(p[start:end])}</mark>{esc(p[end:])}"
+
+
+def citation_card(citation: Citation, *, lang: str = "zh", open_: bool = False) -> str:
+    lab = _labels(lang)
+    place = where(citation.title, citation.heading_path) or citation.source
+    return (
+        f'<details class="gq-card"{" open" if open_ else ""}>'
+        f'<summary><span class="gq-n">[{citation.n}]</span> <span class="gq-where">{esc(place)}</span></summary>'
+        f'<div class="gq-src">{esc(citation.source)} · {lab["chars"]} {citation.start}–{citation.end}</div>'
+        f'<blockquote class="gq-passage">{highlight(citation)}</blockquote>'
+        "</details>"
+    )
+
+
+def related_card(passage: Passage) -> str:
+    chunk = passage.chunk
+    place = where(chunk.meta.title, chunk.heading_path) or chunk.source
+    text = chunk.text if len(chunk.text) <= RELATED_CHARS else chunk.text[:RELATED_CHARS] + "…"
+    return (
+        '<details class="gq-card gq-related-card">'
+        f'<summary><span class="gq-n">•</span> <span class="gq-where">{esc(place)}</span></summary>'
+        f'<div class="gq-src">{esc(chunk.source)}</div>'
+        f'<blockquote class="gq-passage">{esc(text)}</blockquote>'
+        "</details>"
+    )
+
+
+def _footer(answer: Answer) -> str:
+    bits = [answer.mode]
+    total = answer.timings_ms.get("total")
+    if total is not None:
+        bits.append(f"{total:.0f} ms")
+    return f'<div class="gq-meta">{esc(" · ".join(bits))}</div>'
+
+
+def answer_html(answer: Answer) -> str:
+    """The final answer: text, citation cards (the first open), or the refusal with related passages."""
+    lab = _labels(answer.lang)
+    parts: list[str] = []
+    if answer.refused:
+        parts.append(
+            f'<div class="gq-answer gq-refused" data-refused="true">'
+            f'<div class="gq-badge"><span class="gq-icon" aria-hidden="true">⚠</span> {lab["refused"]}</div>'
+        )
+    else:
+        parts.append('<div class="gq-answer" data-refused="false">')
+    parts.append(f'<div class="gq-text">{text_html(answer.text)}</div>')
+    for w in answer.warnings:
+        parts.append(f'<div class="gq-warning">{lab["warning"]}: {esc(w)}</div>')
+    if answer.citations:
+        parts.append(f'<div class="gq-cites"><div class="gq-h">{lab["sources"]}</div>')
+        parts.extend(citation_card(c, lang=answer.lang, open_=i == 0) for i, c in enumerate(answer.citations))
+        parts.append("</div>")
+    if answer.refused and answer.related:
+        parts.append(f'<div class="gq-cites gq-related"><div class="gq-h">{lab["related"]}</div>')
+        parts.extend(related_card(p) for p in answer.related[:RELATED_SHOWN])
+        parts.append("</div>")
+    parts.append(_footer(answer))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def pending_html(text: str = "", lang: str = "zh") -> str:
+    """A provisional answer while it streams (the final ``Answer`` replaces it)."""
+    body = esc(text) if text else _labels(lang)["pending"]
+    return f'<div class="gq-answer gq-pending"><div class="gq-text">{body}</div></div>'
+
+
+def error_html(message: str, lang: str = "zh") -> str:
+    """A friendly error in the chat: the message only, never a traceback."""
+    return (
+        '<div class="gq-answer gq-error" role="alert">'
+        f'<div class="gq-badge">✖ {_labels(lang)["error"]}</div>'
+        f'<div class="gq-text">{esc(message)}</div></div>'
+    )
+
+
+def user_html(question: str) -> str:
+    return esc(question)
