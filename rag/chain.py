@@ -165,7 +165,8 @@ class AnswerChain(Runnable[Any, Answer]):
                 mode="extractive",
                 tokens=self._tokens(retrieved, ""),
             )
-        sep = "；" if info.lang == "zh" else "; "
+        # one sentence per part, so each [n] closes the sentence whose claims it supports
+        sep = "。" if info.lang == "zh" else ". "
         body = sep.join(pieces)
         if info.lang == "zh":
             text = body + "。"
