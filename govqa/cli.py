@@ -327,12 +327,10 @@ def eval_cmd(
         typer.secho("gate: passed", fg=typer.colors.GREEN)
 
 
-@app.command()
-def setup() -> None:
-    """Prepare models, then ingest the sample reports if the index is empty."""
+def _prepare(settings: Settings) -> Any:
+    """Prepare the models (idempotent) and ingest the sample reports into an empty index."""
     from govqa.models.prepare import prepare_models
 
-    settings = _settings()
     prepare_models(settings.resolved_models_dir)
     svc = _service(settings)
     bars = _Bars()
@@ -340,10 +338,18 @@ def setup() -> None:
         report = svc.ingest_samples_if_empty(progress=bars)
     finally:
         bars.close()
-    if report is None:
-        typer.echo(f"index already holds {len(svc.documents())} documents")
-    else:
+    if report is not None:
         _print_report(report)
+    return svc
+
+
+@app.command()
+def setup() -> None:
+    """Prepare models, then ingest the sample reports if the index is empty."""
+
+    settings = _settings()
+    svc = _prepare(settings)
+    typer.echo(f"index holds {len(svc.documents())} documents")
 
 
 def _url_host(host: str) -> str:
@@ -394,20 +400,11 @@ def serve(
     import uvicorn
 
     from govqa.api import create_app, mount_ui
-    from govqa.models.prepare import prepare_models
 
     overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = _settings(**overrides)
     typer.echo("preparing models…", err=True)
-    prepare_models(settings.resolved_models_dir)
-    svc = _service(settings)
-    bars = _Bars()
-    try:
-        report = svc.ingest_samples_if_empty(progress=bars)
-    finally:
-        bars.close()
-    if report is not None:
-        _print_report(report)
+    svc = _prepare(settings)
     typer.echo("loading models and index…", err=True)
     svc.warm_up()
     api = create_app(settings, svc, warm_up=False)

@@ -259,13 +259,6 @@ def test_widget_on_another_origin_answers(page: Any, site: Site) -> None:
     page.screenshot(path=str(SCREENSHOTS / "widget.png"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="widget.js bug: in bubble mode the wrapper <div class='gq bubble'> also matches the .bubble "
-    "button rule (color: #fff), so a bot reply's text is white on its white box (/embed, mode 'page', "
-    "is fine). Remove this marker once govqa/api/static/widget.js is fixed.",
-)
 def test_widget_answer_text_is_readable(page: Any, site: Site) -> None:
     reply = open_widget_and_ask(page, site, "2019年精武镇税收收入是多少？")
     assert_readable(reply.locator(".text"))

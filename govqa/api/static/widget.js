@@ -73,7 +73,7 @@
     "  display: flex; flex-direction: column; background: #fff; border-radius: 12px; overflow: hidden;",
     "  box-shadow: 0 8px 30px rgba(0,0,0,.28); z-index: 2147483000; }",
     ".panel[hidden] { display: none; }",
-    ".gq.page .panel { inset: 0; width: auto; height: auto; border-radius: 0; box-shadow: none; }",
+    ".gq.mode-page .panel { inset: 0; width: auto; height: auto; border-radius: 0; box-shadow: none; }",
     "header { display: flex; align-items: center; justify-content: space-between; padding: 10px 14px; background: #1f5fa8; color: #fff; }",
     "header .title { font-weight: 600; font-size: 15px; }",
     "header button { background: transparent; border: 0; color: #fff; font-size: 22px; line-height: 1; cursor: pointer; padding: 2px 6px; }",
@@ -212,7 +212,7 @@
     var style = el("style");
     style.textContent = CSS;
     root.appendChild(style);
-    var wrap = el("div", "gq " + mode);
+    var wrap = el("div", "gq mode-" + mode);
     wrap.setAttribute("lang", lang === "zh" ? "zh-CN" : "en");
     root.appendChild(wrap);
 
