@@ -8,6 +8,7 @@ quotes the reports verbatim, so every claim is a quote.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Sequence
@@ -196,6 +197,12 @@ def select(
     w = w or Weights()
     if not passages:
         return None
+    if required:  # the topic is what is asked about the place, not the place itself
+        text = info.text
+        for r in required:
+            text = text.replace(r, "")
+        terms = tuple(t for t in info.terms if not any(t in r or r in t for r in required))
+        info = dataclasses.replace(info, text=text, terms=terms)
     top = max(p.score for p in passages) or 1.0
     best: Scored | None = None
     for i, p in enumerate(passages):
