@@ -58,6 +58,27 @@ class Settings(BaseSettings):
     reranker: str = Field(default="features", description="'features' or 'cross-encoder:/path/to/model'.")
     max_question_chars: int = 1000
 
+    # --- vector index (see vectorstore/faiss_index.py) ----------------------------------------
+    faiss_index: Literal["auto", "flat", "hnsw", "ivf"] = Field(
+        default="auto", description="'auto': exact below faiss_hnsw_min, HNSW below faiss_ivf_min, then IVF."
+    )
+    faiss_hnsw_min: int = Field(default=100_000, description="auto: HNSW from this many vectors.")
+    faiss_ivf_min: int = Field(default=2_000_000, description="auto: IVF from this many vectors.")
+    faiss_hnsw_m: int = Field(default=32, description="HNSW links per node (memory ~ 8*M bytes/vector).")
+    faiss_ef_search: int = Field(default=64, description="HNSW search breadth (recall vs latency).")
+    faiss_nprobe: int = Field(default=32, description="IVF cells searched per query (recall vs latency).")
+    vector_backend: Literal["faiss", "milvus"] = Field(
+        default="faiss", description="'milvus': the MilvusVectorStore adapter (extra 'milvus')."
+    )
+    milvus_uri: str = Field(
+        default="", description="http://host:19530 for a cluster, or a local file for milvus-lite."
+    )
+    milvus_token_env: str = Field(
+        default="GOVQA_MILVUS_TOKEN", description="Env var holding the Milvus token ('user:password')."
+    )
+    milvus_collection: str = "govqa_chunks"
+    milvus_consistency: Literal["Strong", "Bounded", "Session", "Eventually"] = "Bounded"
+
     # --- answering -----------------------------------------------------------------------------
     answer_mode: Literal["extractive", "openai", "local"] = "extractive"
     llm_base_url: str = Field(
@@ -68,6 +89,15 @@ class Settings(BaseSettings):
     llm_temperature: float = 0.0
     llm_timeout_s: float = 120.0
     context_max_tokens: int = Field(default=1200, description="Budget for passages given to an LLM.")
+    # the local model (answer_mode=local): Qwen2.5 1.5B in-process; prefill (~35-55 tokens/s on 2 cores)
+    # dominates the time to first token, so it reads a tighter context than a remote model
+    local_context_max_tokens: int = Field(
+        default=450,
+        description="Budget for passages given to the local model; used as context_max_tokens in local "
+        "mode unless GOVQA_CONTEXT_MAX_TOKENS is set.",
+    )
+    local_n_ctx: int = Field(default=2048, description="The local model's context window, tokens.")
+    local_max_tokens: int = Field(default=256, description="Longest local answer, tokens.")
 
     # --- serving -------------------------------------------------------------------------------
     host: str = "127.0.0.1"
@@ -96,7 +126,15 @@ class Settings(BaseSettings):
         "Raise it when answers wait on a remote LLM. The rest wait in line.",
     )
 
-    @field_validator("top_k", "candidates", "chunk_max_tokens", "embedding_batch_size")
+    @field_validator(
+        "top_k",
+        "candidates",
+        "chunk_max_tokens",
+        "embedding_batch_size",
+        "local_context_max_tokens",
+        "local_n_ctx",
+        "local_max_tokens",
+    )
     @classmethod
     def _positive(cls, v: int, info: object) -> int:
         if v <= 0:
@@ -141,6 +179,12 @@ class Settings(BaseSettings):
                 f"chunk_overlap_tokens ({self.chunk_overlap_tokens}) must be smaller than "
                 f"chunk_max_tokens ({self.chunk_max_tokens})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _local_context_budget(self) -> Settings:
+        if self.answer_mode == "local" and "context_max_tokens" not in self.model_fields_set:
+            self.context_max_tokens = self.local_context_max_tokens
         return self
 
     # --- derived paths -------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from govqa.models.embedders import Embedder
 from govqa.types import Chunk, Document, DocumentMeta, Passage
 from vectorstore.bm25 import BM25Index, get_tokenizer
 from vectorstore.convert import chunk_to_item, row_to_chunk
+from vectorstore.faiss_index import IndexSpec
 from vectorstore.faiss_store import FaissVectorStore, embedding_identity, normalise_rows
 from vectorstore.rows import Item, Row, rows_by, take_ranked
 from vectorstore.storage import IndexFolder
@@ -99,13 +100,20 @@ class CorpusIndex:
 
     @classmethod
     def open(
-        cls, path: Path, embedder: Embedder, *, bm25_tokenizer: str = "both", create: bool = True
+        cls,
+        path: Path,
+        embedder: Embedder,
+        *,
+        bm25_tokenizer: str = "both",
+        create: bool = True,
+        index_spec: IndexSpec | None = None,
     ) -> Self:
         """Open the index in ``path`` (created if missing and ``create``).
 
         Raises IndexMismatchError if it was built with another embedding model or dimension,
         IndexCorruptError if its database cannot be read, NotFoundError if missing and not ``create``.
         A different ``bm25_tokenizer`` than the stored one re-tokenises the stored chunks (no re-embedding).
+        ``index_spec`` picks the faiss index kind (default: exact below 100,000 chunks, then HNSW/IVF).
         """
         get_tokenizer(bm25_tokenizer)  # a bad name fails before anything is touched
         name, dim = embedding_identity(embedder)
@@ -113,7 +121,7 @@ class CorpusIndex:
             Path(path), model=name, dim=dim, bm25_tokenizer=bm25_tokenizer, create=create
         )
         try:
-            store = FaissVectorStore(embedder, folder=folder)
+            store = FaissVectorStore(embedder, folder=folder, index_spec=index_spec)
             bm25 = _BM25View()
             folder.attach(bm25)
         except BaseException:
@@ -217,7 +225,7 @@ class CorpusIndex:
 
     # --- search --------------------------------------------------------------------------------------
     def dense_search(self, query_vector: np.ndarray, k: int, *, allow: Allow | None = None) -> list[Passage]:
-        """The ``k`` chunks nearest ``query_vector`` by cosine (exact), ``scores={"dense": cosine}``."""
+        """The ``k`` chunks nearest ``query_vector`` by cosine, ``scores={"dense": cosine}``."""
         found = self._store.search_rows(query_vector, k, _keep(allow))
         return [_passage(row, score, "dense") for row, score in found]
 

@@ -1,7 +1,7 @@
 """A LangChain ``VectorStore`` on FAISS that persists without pickle.
 
-Exact cosine search: an ``IndexIDMap2`` over ``IndexFlatIP`` on L2-normalised vectors, keyed by the
-SQLite fid of each item. The vectors, texts and JSON metadata live in SQLite (see ``storage``); the
+Cosine search on L2-normalised vectors, keyed by the SQLite fid of each item: exact (``IndexIDMap2``
+over ``IndexFlatIP``) by default, HNSW or IVF for large corpora (see ``faiss_index``). The vectors, texts and JSON metadata live in SQLite (see ``storage``); the
 faiss index is rebuilt from them whenever ``index.faiss`` is missing or behind. Ids are the caller's or
 the sha256 of the text; adding an id again replaces its row only if something changed.
 """
@@ -26,6 +26,7 @@ from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from govqa.errors import IndexMismatchError
 from govqa.models.embedders import Embedder
+from vectorstore.faiss_index import AnnIndex, IndexSpec, stored_ids
 from vectorstore.rows import Item, Row, decode_vector, rows_by, select_rows, take_ranked
 from vectorstore.storage import IndexFolder
 
@@ -48,40 +49,53 @@ def _configure_faiss() -> None:
 
 
 class VectorView:
-    """The faiss index over every item's vector; ``index.faiss`` is its cache on disk."""
+    """The faiss index over every item's vector (see ``faiss_index``); ``index.faiss`` is its cache."""
 
-    def __init__(self, folder: IndexFolder) -> None:
+    def __init__(self, folder: IndexFolder, spec: IndexSpec | None = None) -> None:
         _configure_faiss()
         self._folder = folder
-        self._index: Any = None
+        self._spec = spec or IndexSpec()
+        self._ann: AnnIndex | None = None
         self._saved: int | None = None  # generation of index.faiss on disk, if known to be current
+        self.needs_reset = False  # asks IndexFolder to rebuild this view from SQLite after a write
 
     @property
     def ntotal(self) -> int:
-        return 0 if self._index is None else int(self._index.ntotal)
+        """Live vectors (HNSW tombstones not counted)."""
+        return 0 if self._ann is None else self._ann.live
 
-    def _empty(self, dim: int) -> Any:
-        return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+    @property
+    def kind(self) -> str:
+        return self._spec.kind_for(0) if self._ann is None else self._ann.kind
+
+    def live_ids(self) -> set[int]:
+        """The fids a search can return (for checks: HNSW tombstones left out)."""
+        if self._ann is None:
+            return set()
+        return {int(f) for f in stored_ids(self._ann.index)} - self._ann.dead
 
     def reset(self, conn: sqlite3.Connection, generation: int) -> None:
         dim = self._folder.dim
         fids = np.array([f for (f,) in conn.execute("SELECT fid FROM items ORDER BY fid")], dtype=np.int64)
-        self._index, self._saved = None, None
+        self._ann, self._saved, self.needs_reset = None, None, False
         if dim == 0:
             return
         cached = self._load_cache(dim, fids, generation)
         if cached is not None:
-            self._index, self._saved = cached, generation
+            self._ann, self._saved = cached, generation
             return
-        index = self._empty(dim)
-        rows = conn.execute("SELECT fid, id, vector FROM items ORDER BY fid")
+        vectors = np.zeros((len(fids), dim), dtype=np.float32)
+        rows = conn.execute("SELECT id, vector FROM items ORDER BY fid")
+        at = 0
         while batch := rows.fetchmany(4096):
-            vectors = np.stack([decode_vector(blob, dim, item_id) for _, item_id, blob in batch])
-            index.add_with_ids(vectors, np.array([fid for fid, _, _ in batch], dtype=np.int64))
-        log.info("built the faiss index of %s from SQLite: %d vectors", self._folder.path, index.ntotal)
-        self._index = index
+            for item_id, blob in batch:
+                vectors[at] = decode_vector(blob, dim, item_id)
+                at += 1
+        kind = self._spec.kind_for(len(fids))
+        self._ann = AnnIndex.build(kind, dim, self._spec, fids, vectors)
+        log.info("built the %s faiss index of %s from SQLite: %d vectors", kind, self._folder.path, len(fids))
 
-    def _load_cache(self, dim: int, fids: np.ndarray, generation: int) -> Any:
+    def _load_cache(self, dim: int, fids: np.ndarray, generation: int) -> AnnIndex | None:
         path = self._folder.path / FAISS_FILE
         manifest = self._folder.manifest()
         if not path.exists() or manifest.get("faiss_generation") != generation:
@@ -95,38 +109,48 @@ class VectorView:
                 "%s is unreadable (%s): rebuilding it from the database", path, str(e).splitlines()[0]
             )
             return None
-        ids = faiss.vector_to_array(index.id_map) if isinstance(index, faiss.IndexIDMap2) else None
-        if index.d != dim or ids is None or not np.array_equal(np.sort(ids), fids):
+        ann = AnnIndex.adopt(index, self._spec, fids) if index.d == dim else None
+        if ann is None:
             log.warning("%s does not match the database: rebuilding it", path)
             return None
-        return index
+        ann.trained_on = int(manifest.get("faiss_params", {}).get("trained_on", ann.trained_on))
+        if ann.needs_rebuild():
+            log.info("%s: a %s index is due (or too many tombstones): rebuilding", path, ann.kind)
+            return None
+        return ann
 
     def apply(self, removed: Sequence[int], added: Sequence[tuple[int, Item]]) -> None:
-        if removed and self._index is not None:
-            self._index.remove_ids(np.asarray(removed, dtype=np.int64))
+        if removed and self._ann is not None:
+            self._ann.remove(np.asarray(removed, dtype=np.int64))
         if added:
-            if self._index is None:
-                self._index = self._empty(self._folder.dim)
             vectors = np.stack([np.asarray(item.vector, dtype=np.float32) for _, item in added])
-            self._index.add_with_ids(vectors, np.array([fid for fid, _ in added], dtype=np.int64))
+            if self._ann is None:
+                self._ann = AnnIndex.empty(self._spec.kind_for(len(added)), self._folder.dim, self._spec)
+            self._ann.add(np.array([fid for fid, _ in added], dtype=np.int64), vectors)
+        self.needs_reset = self._ann is not None and self._ann.needs_rebuild()
 
     def stale(self, generation: int) -> bool:
-        return self._index is not None and self._saved != generation
+        return self._ann is not None and self._saved != generation
 
     def persist(self, generation: int) -> None:
-        index = self._index
+        assert self._ann is not None
+        index = self._ann.index
         self._folder.replace_file(FAISS_FILE, lambda p: faiss.write_index(index, str(p)))
         self._saved = generation
 
     def manifest_fields(self) -> dict[str, Any]:
-        return {"faiss_file": FAISS_FILE, "faiss_index": "IDMap2,Flat,IP", "faiss_generation": self._saved}
+        fields: dict[str, Any] = {"faiss_file": FAISS_FILE, "faiss_generation": self._saved}
+        if self._ann is None:
+            return fields | {"faiss_index": None, "faiss_params": {}}
+        described = self._ann.describe()
+        described["faiss_params"]["trained_on"] = self._ann.trained_on
+        return fields | described
 
     def search(self, query: np.ndarray, n: int) -> list[tuple[int, float]]:
-        """The ``n`` nearest (fid, cosine), best first."""
-        if self._index is None or self.ntotal == 0 or n <= 0:
+        """The ``n`` nearest (fid, cosine), best first (approximate for HNSW and IVF)."""
+        if self._ann is None or n <= 0:
             return []
-        scores, fids = self._index.search(query.reshape(1, -1), min(n, self.ntotal))
-        return [(int(f), float(s)) for f, s in zip(fids[0], scores[0], strict=True) if f != -1]
+        return self._ann.search(query, min(n, self._ann.live))
 
 
 def embedding_identity(embedding: Embeddings) -> tuple[str, int]:
@@ -172,9 +196,10 @@ def _to_document(row: Row) -> Document:
 
 
 class FaissVectorStore(VectorStore):
-    """Exact cosine search over FAISS, stored in one folder (SQLite + index.faiss + manifest.json).
+    """Cosine search over FAISS, stored in one folder (SQLite + index.faiss + manifest.json).
 
-    ``path=None`` keeps the folder in a temporary directory removed on ``close()``. ``filter`` in the
+    ``index_spec`` chooses flat, HNSW or IVF (default: exact flat below 100,000 vectors; see
+    ``faiss_index``). ``path=None`` keeps the folder in a temporary directory removed on ``close()``. ``filter`` in the
     search methods is a dict (every key equal) or a callable on the metadata dict.
     """
 
@@ -186,6 +211,7 @@ class FaissVectorStore(VectorStore):
         create: bool = True,
         bm25_tokenizer: str | None = None,
         folder: IndexFolder | None = None,
+        index_spec: IndexSpec | None = None,
     ) -> None:
         self._embedding = embedding
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -198,7 +224,7 @@ class FaissVectorStore(VectorStore):
                 Path(path), model=name, dim=dim, bm25_tokenizer=bm25_tokenizer, create=create
             )
         self._folder = folder
-        self._vectors = VectorView(folder)
+        self._vectors = VectorView(folder, index_spec)
         try:
             folder.attach(self._vectors)
         except BaseException:

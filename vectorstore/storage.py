@@ -240,10 +240,22 @@ class IndexFolder:
             self.dim = tx.dim
             for view in self._views:
                 view.apply(tx.removed, tx.added)
+                if getattr(view, "needs_reset", False):  # e.g. HNSW tombstones past their limit
+                    self._rebuild_view(view, generation)
             self._loaded = generation
         except Exception:  # the data is committed: rebuild the views from it on the next read
             log.exception("updating the in-memory index failed; it is rebuilt from %s", self.db_path)
             self._loaded = -1
+
+    def _rebuild_view(self, view: View, generation: int) -> None:
+        conn = self._writer  # just committed: a fresh read transaction sees that generation (or later)
+        conn.execute("BEGIN")
+        try:
+            if schema.generation(conn) != generation:
+                raise RuntimeError("another process wrote meanwhile")  # the next read rebuilds all
+            view.reset(conn, generation)
+        finally:
+            conn.execute("COMMIT")
 
     # --- derived files -------------------------------------------------------------------------------
     def _persist(self) -> None:

@@ -49,11 +49,7 @@ def assert_in_step(index: CorpusIndex) -> None:
     with index._folder.read() as conn:
         fids = {f for (f,) in conn.execute("SELECT fid FROM items")}
         counted = {d: n for d, n in conn.execute("SELECT doc_id, count(*) FROM items GROUP BY doc_id")}
-    faiss_ids = index._store._vectors._index
-    in_faiss = (
-        set() if faiss_ids is None else set(__import__("faiss").vector_to_array(faiss_ids.id_map).tolist())
-    )
-    assert in_faiss == fids
+    assert index._store._vectors.live_ids() == fids
     assert set(index._bm25.index._doc_terms) == fids
     assert {r.doc_id: r.chunk_count for r in index.documents()} == counted
 
