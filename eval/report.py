@@ -331,7 +331,7 @@ def build_blocks(outcome: EvalOutcome, results: Sequence[QuestionResult], genera
     if outcome.gate_failures:
         blocks += [Para(f"FAILED ({len(outcome.gate_failures)}):"), Bullets(tuple(outcome.gate_failures))]
     else:
-        blocks.append(Para("passed: no gate failures (the gate is checked only when thresholds are given)"))
+        blocks.append(Para("passed" if outcome.gate_checked else "not checked (run with --gate)"))
     blocks += [
         Heading("Questions"),
         Para(
@@ -418,7 +418,11 @@ def summary_json(outcome: EvalOutcome, results: Sequence[QuestionResult], genera
             "correct_pass_rate": meta.correct_pass_rate,
             "by_kind": {k: {"cases": n, "judged_faithful": rate} for k, (n, rate) in meta.by_kind().items()},
         },
-        "gate": {"passed": outcome.passed, "failures": list(outcome.gate_failures)},
+        "gate": {
+            "checked": outcome.gate_checked,
+            "passed": outcome.passed if outcome.gate_checked else None,
+            "failures": list(outcome.gate_failures),
+        },
         "failed_questions": {q.id: list(q.problems) for q in results if q.failed},
     }
 

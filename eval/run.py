@@ -44,6 +44,7 @@ class EvalOutcome:
     meta: MetaReport | None
     gate_failures: list[str]
     seconds: float
+    gate_checked: bool = False
 
     @property
     def passed(self) -> bool:
@@ -161,7 +162,7 @@ def evaluate(
     titles = {r.source: r.meta.title for r in service.documents()}
     meta = run_meta_eval(items, judge, report_passage_lookup(reports_dir, titles))
     failures = check_gate(govqa.summary, meta, thresholds) if thresholds is not None else []
-    outcome = EvalOutcome(govqa, base, meta, failures, time.perf_counter() - t0)
+    outcome = EvalOutcome(govqa, base, meta, failures, time.perf_counter() - t0, thresholds is not None)
     if report_dir is not None:
         from eval.report import write_report
 

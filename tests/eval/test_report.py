@@ -112,7 +112,7 @@ def outcome(
         {"g5": ["10.8亿元 (not in the cited passage)"]},
     )
     base = SystemRun("baseline", BASELINE_ROWS, {}, summarize(ITEMS, BASELINE_ROWS)) if baseline else None
-    return EvalOutcome(govqa, base, meta, gate or [], seconds=1.5)
+    return EvalOutcome(govqa, base, meta, gate or [], seconds=1.5, gate_checked=gate is not None)
 
 
 def svg(page: str, name: str) -> str:
@@ -197,7 +197,11 @@ def test_summary_json_holds_the_numbers(tmp_path: Path, meta: MetaReport) -> Non
     assert data["meta"]["agreement"] == pytest.approx(meta.agreement)
     assert data["meta"]["cases"] == meta.n > 0
     assert set(data["meta"]["by_kind"]) == set(meta.by_kind())
-    assert data["gate"] == {"passed": False, "failures": ["correct=0.500 is below the threshold 0.800"]}
+    assert data["gate"] == {
+        "checked": True,
+        "passed": False,
+        "failures": ["correct=0.500 is below the threshold 0.800"],
+    }
     assert list(data["failed_questions"]) == FAILING
 
 
@@ -208,10 +212,14 @@ def test_without_baseline_and_meta(tmp_path: Path) -> None:
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
     assert "baseline" not in md and "| metric | govqa | n (govqa) |" in md
     assert "Faithfulness judge (meta-evaluation)\n\nNot run." in md
-    assert "passed: no gate failures (the gate is checked only when thresholds are given)" in md
+    assert "not checked (run with --gate)" in md
     assert 'data-series="baseline"' not in page
     assert svg(page, "overall").count('class="bar"') == 9
-    assert data["baseline"] is None and data["meta"] is None and data["gate"]["passed"] is True
+    assert (
+        data["baseline"] is None
+        and data["meta"] is None
+        and data["gate"] == {"checked": False, "passed": None, "failures": []}
+    )
 
 
 # ---------------------------------------------------------------- the SVG helpers
