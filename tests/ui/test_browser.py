@@ -12,7 +12,6 @@ import http.server
 import shutil
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +19,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
 from govqa.api import create_app, mount_ui
 from govqa.service import GovQA
+from tests.api.helpers import LiveServer
 from tests.ui.conftest import ui_settings
 
 pytestmark = pytest.mark.browser
@@ -54,32 +53,6 @@ def _socket() -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     return sock
-
-
-class Uvicorn:
-    """``app`` under a real uvicorn on 127.0.0.1 (a free port), in a background thread."""
-
-    def __init__(self, app: Any, sock: socket.socket) -> None:
-        self.sock = sock
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [sock]}, name="uvicorn-ui-test", daemon=True
-        )
-
-    def __enter__(self) -> Uvicorn:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            assert self.thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
 
 
 class HostPage:
@@ -128,13 +101,13 @@ class Site:
 def site(ui_index_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     data = tmp_path_factory.mktemp("ui-browser") / "data"
     shutil.copytree(ui_index_template, data)
-    api_sock, host_sock = _socket(), _socket()
+    host_sock = _socket()
     host_origin = f"http://127.0.0.1:{host_sock.getsockname()[1]}"
     settings = ui_settings(data, cors_origins=[host_origin])
     service = GovQA(settings)
     app = create_app(settings, service)
     assert mount_ui(app, service), "ui.app.build_ui was not mounted"
-    with Uvicorn(app, api_sock) as server, HostPage(host_sock) as host:
+    with LiveServer(app) as server, HostPage(host_sock) as host:
         yield Site(server.url, host)
     service.close()
 
