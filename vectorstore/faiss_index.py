@@ -75,8 +75,8 @@ class IndexSpec:
 
 
 def nlist_for(n: int) -> int:
-    """IVF cells: about 4·sqrt(n), with at least 39 training points per cell (faiss's own floor)."""
-    return max(1, min(int(4 * math.sqrt(max(n, 1))), n // 39))
+    """IVF cells: about sqrt(n) (1,000 at 10^6), with at least 39 training points per cell (faiss's floor)."""
+    return max(1, min(int(math.sqrt(max(n, 1))), n // 39))
 
 
 class AnnIndex:
@@ -243,7 +243,7 @@ def _hnsw(index: Any) -> Any:
 
 
 def _training_sample(vectors: np.ndarray, nlist: int) -> np.ndarray:
-    cap = 256 * nlist  # faiss samples down to 256 points per centroid anyway
+    cap = 64 * nlist  # k-means on 64 points per cell: minutes less at 10^6, same recall here
     if len(vectors) <= cap:
         return np.ascontiguousarray(vectors, dtype=np.float32)
     pick = np.random.default_rng(0).choice(len(vectors), cap, replace=False)
