@@ -16,19 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from govqa.api import create_app
-from govqa.service import GovQA, sample_reports
+from govqa.service import GovQA
 from tests.api.helpers import Api, LiveServer, MakeApi, make_settings
 
 
 @pytest.fixture(scope="session")
-def index_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder holding the index of the five sample reports (built once per session)."""
-    data = tmp_path_factory.mktemp("api-template") / "data"
-    service = GovQA(make_settings(data))
-    report = service.ingest(sample_reports())
-    service.close()
-    assert not report.failed, report.summary()
-    return data
+def index_template(fake_sample_index: Path) -> Path:
+    return fake_sample_index
 
 
 @pytest.fixture

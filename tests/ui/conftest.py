@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from govqa.service import GovQA, sample_reports
+from govqa.service import GovQA
 from govqa.settings import Settings
 
 
@@ -25,14 +25,8 @@ def ui_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def ui_index_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder holding the index of the five sample reports."""
-    data = tmp_path_factory.mktemp("ui-template") / "data"
-    service = GovQA(ui_settings(data))
-    report = service.ingest(sample_reports())
-    service.close()
-    assert not report.failed, report.summary()
-    return data
+def ui_index_template(fake_sample_index: Path) -> Path:
+    return fake_sample_index
 
 
 @pytest.fixture
