@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     embedding_query_prompt: str = "query: "
     embedding_passage_prompt: str = "passage: "
     torch_threads: int = Field(default=0, description="0 = number of CPU cores.")
+    embedding_backend: Literal["torch", "int8"] = Field(
+        default="torch", description="'int8': dynamically quantised Linear layers (faster on CPU)."
+    )
 
     # --- retrieval -----------------------------------------------------------------------------
     top_k: int = Field(default=5, description="Passages handed to the answerer.")

