@@ -80,7 +80,14 @@ def index_bytes(index: Any) -> int:
         return os.path.getsize(f.name)
 
 
-def bench_faiss(kind: str, x: np.ndarray, queries: np.ndarray, truth: np.ndarray, spec: IndexSpec) -> dict:
+def bench_faiss(
+    kind: str,
+    x: np.ndarray,
+    queries: np.ndarray,
+    truth: np.ndarray,
+    spec: IndexSpec,
+    sweep: dict[str, list[int]],
+) -> list[dict]:
     faiss.omp_set_num_threads(2)
     before = rss_mb()
     t0 = time.perf_counter()
@@ -88,25 +95,36 @@ def bench_faiss(kind: str, x: np.ndarray, queries: np.ndarray, truth: np.ndarray
     build = time.perf_counter() - t0
     grown = rss_mb() - before
     faiss.omp_set_num_threads(1)
-    ann.search(queries[0], K)  # warm
-    times, hits = [], 0
-    for q, t in zip(queries, truth, strict=True):
-        t1 = time.perf_counter()
-        found = ann.search(q, K)
-        times.append((time.perf_counter() - t1) * 1000)
-        hits += len(set(t.tolist()) & {f for f, _ in found})
-    p50, p95 = percentiles(times)
-    out = {
-        "kind": kind,
-        "n": len(x),
-        "params": ann.describe()["faiss_params"],
-        "build_s": round(build, 2),
-        "index_mb": round(index_bytes(ann.index) / 2**20, 1),
-        "rss_growth_mb": round(grown, 1),
-        "p50_ms": round(p50, 3),
-        "p95_ms": round(p95, 3),
-        "recall_at_10": round(hits / (K * len(queries)), 4),
-    }
+    size_mb = round(index_bytes(ann.index) / 2**20, 1)
+    out = []
+    for value in sweep.get(kind, [0]):
+        if kind == "ivf" and value:
+            ann.index.nprobe = value
+        elif kind == "hnsw" and value:
+            inner: Any = faiss.downcast_index(ann.index.index)
+            inner.hnsw.efSearch = value
+        ann.search(queries[0], K)  # warm
+        times, hits = [], 0
+        for q, t in zip(queries, truth, strict=True):
+            t1 = time.perf_counter()
+            found = ann.search(q, K)
+            times.append((time.perf_counter() - t1) * 1000)
+            hits += len(set(t.tolist()) & {f for f, _ in found})
+        p50, p95 = percentiles(times)
+        params = {k: v for k, v in ann.describe()["faiss_params"].items() if k != "tombstones"}
+        out.append(
+            {
+                "kind": kind,
+                "n": len(x),
+                "params": params,
+                "build_s": round(build, 2),
+                "index_mb": size_mb,
+                "rss_growth_mb": round(grown, 1),
+                "p50_ms": round(p50, 3),
+                "p95_ms": round(p95, 3),
+                "recall_at_10": round(hits / (K * len(queries)), 4),
+            }
+        )
     del ann
     return out
 
@@ -205,7 +223,8 @@ def bench_embed(index_dir: Path, models_dir: Path, limit: int) -> list[dict]:
     texts = [t for (t,) in conn.execute("SELECT index_text FROM items ORDER BY fid LIMIT ?", (limit,))]
     conn.close()
     path = str(models_dir / "multilingual-e5-small")
-    out, reference = [], None
+    out: list[dict[str, Any]] = []
+    reference = None
     for backend, batch in (
         ("torch", 16),
         ("torch", 32),
@@ -233,9 +252,9 @@ def bench_embed(index_dir: Path, models_dir: Path, limit: int) -> list[dict]:
                 "cos_to_fp32_mean": round(float(cos.mean()), 4),
             }
         )
-    base = out[0]["passages_per_s"]
+    base = float(out[0]["passages_per_s"])
     for r in out:
-        r["speedup"] = round(r["passages_per_s"] / base, 2)
+        r["speedup"] = round(float(r["passages_per_s"]) / base, 2)
     return out
 
 
@@ -245,8 +264,9 @@ def table(results: list[dict]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
+        params = ",".join(f"{k}={v}" for k, v in r.get("params", {}).items() if k != "trained_on")
         lines.append(
-            f"| {r['kind']} | {r['n']:,} | {r['build_s']} | {r.get('index_mb', '')} | "
+            f"| {r['kind']} {params} | {r['n']:,} | {r['build_s']} | {r.get('index_mb', '')} | "
             f"{r.get('rss_growth_mb', '')} | {r['p50_ms']} | {r['p95_ms']} | {r.get('recall_at_10', '')} |"
         )
     return "\n".join(lines)
@@ -266,6 +286,8 @@ def main() -> None:
     ap.add_argument("--ef-construction", type=int, default=80)
     ap.add_argument("--ef-search", type=int, default=64)
     ap.add_argument("--nprobe", type=int, default=32)
+    ap.add_argument("--nprobe-sweep", type=int, nargs="*", default=[], help="IVF: also measure these nprobe")
+    ap.add_argument("--ef-sweep", type=int, nargs="*", default=[], help="HNSW: also measure these efSearch")
     ap.add_argument("--index", type=Path, default=REPO / "var" / "test-data" / "index")
     ap.add_argument("--embed", action="store_true", help="only the embedding throughput comparison")
     ap.add_argument("--embed-limit", type=int, default=292, help="sample chunks to embed per variant")
@@ -289,6 +311,7 @@ def main() -> None:
         hnsw_m=args.hnsw_m, ef_construction=args.ef_construction, ef_search=args.ef_search, nprobe=args.nprobe
     )
     results: list[dict] = []
+    sweep = {"ivf": args.nprobe_sweep or [0], "hnsw": args.ef_sweep or [0]}
 
     def emit(r: dict) -> None:
         results.append(r)
@@ -315,7 +338,8 @@ def main() -> None:
             for kind in ("flat", "ivf", "hnsw"):
                 if kind == "hnsw" and n > args.hnsw_max_n:
                     continue
-                emit(bench_faiss(kind, x, queries, truth, spec))
+                for row in bench_faiss(kind, x, queries, truth, spec, sweep):
+                    emit(row)
             if args.milvus and n == 100_000:
                 emit(bench_milvus(x, queries, truth, "FLAT"))
                 emit(bench_milvus(x, queries, truth, "IVF_FLAT"))

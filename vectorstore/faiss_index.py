@@ -38,7 +38,7 @@ class IndexSpec:
 
     kind: str = "auto"  # auto | flat | hnsw | ivf
     hnsw_min: int = 100_000
-    ivf_min: int = 2_000_000
+    ivf_min: int = 1_000_000
     hnsw_m: int = 32
     ef_construction: int = 80
     ef_search: int = 64

@@ -89,6 +89,29 @@ class MilvusVectorStore(VectorStore):
         if self._ready:
             self._check_model()
 
+    @classmethod
+    def from_settings(cls, embedding: Embeddings, settings: Any) -> MilvusVectorStore:
+        """From ``GOVQA_MILVUS_URI`` / ``_COLLECTION`` / ``_CONSISTENCY``; the token is read from the
+        variable ``GOVQA_MILVUS_TOKEN_ENV`` names (default ``GOVQA_MILVUS_TOKEN``) only now."""
+        import os
+
+        from govqa.errors import ConfigError
+
+        uri = settings.milvus_uri or str(settings.data_dir / "milvus" / "govqa.db")
+        if not settings.milvus_uri:
+            log.info("GOVQA_MILVUS_URI is not set: using embedded milvus-lite at %s", uri)
+        if not settings.milvus_collection.replace("_", "").isalnum():
+            raise ConfigError(
+                f"GOVQA_MILVUS_COLLECTION must be letters, digits and _, got {settings.milvus_collection!r}"
+            )
+        return cls(
+            embedding,
+            uri,
+            token=os.environ.get(settings.milvus_token_env, ""),
+            collection=settings.milvus_collection,
+            consistency_level=settings.milvus_consistency,
+        )
+
     # --- the collection ------------------------------------------------------------------------------
     def _check_model(self) -> None:
         described = self._client.describe_collection(self.collection)

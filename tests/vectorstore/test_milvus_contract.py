@@ -48,3 +48,18 @@ def test_filter_expression_sends_scalars_to_the_server() -> None:
     expr, rest = filter_expression({"body": "精武镇", "year": 2019, "ok": True, "tags": ["x"]})
     assert expr == 'metadata["body"] == "精武镇" and metadata["year"] == 2019 and metadata["ok"] == true'
     assert rest == {"tags": ["x"]}
+
+
+def test_from_settings_reads_uri_collection_and_token_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govqa.settings import Settings
+
+    monkeypatch.setenv("GOVQA_MILVUS_TOKEN", "")
+    settings = Settings(  # type: ignore[call-arg]
+        data_dir=tmp_path, milvus_collection="reports_2024", milvus_consistency="Strong", _env_file=None
+    )
+    with MilvusVectorStore.from_settings(HashingEmbedder(64), settings) as store:
+        store.add_texts(TEXTS[:1], ids=["a"])
+        assert store.collection == "reports_2024" and store.uri.endswith("govqa.db") and store.lite
+        assert [d.id for d in store.similarity_search(TEXTS[0], k=1)] == ["a"]
