@@ -285,7 +285,7 @@ def main() -> None:
     ap.add_argument("--hnsw-m", type=int, default=32)
     ap.add_argument("--ef-construction", type=int, default=80)
     ap.add_argument("--ef-search", type=int, default=64)
-    ap.add_argument("--nprobe", type=int, default=32)
+    ap.add_argument("--nprobe", type=int, default=16)
     ap.add_argument("--nprobe-sweep", type=int, nargs="*", default=[], help="IVF: also measure these nprobe")
     ap.add_argument("--ef-sweep", type=int, nargs="*", default=[], help="HNSW: also measure these efSearch")
     ap.add_argument("--index", type=Path, default=REPO / "var" / "test-data" / "index")

@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     faiss_ivf_min: int = Field(default=1_000_000, description="auto: IVF from this many vectors.")
     faiss_hnsw_m: int = Field(default=32, description="HNSW links per node (memory ~ 8*M bytes/vector).")
     faiss_ef_search: int = Field(default=64, description="HNSW search breadth (recall vs latency).")
-    faiss_nprobe: int = Field(default=32, description="IVF cells searched per query (recall vs latency).")
+    faiss_nprobe: int = Field(default=16, description="IVF cells searched per query (recall vs latency).")
     # Milvus (MilvusVectorStore.from_settings; not yet behind CorpusIndex, see README "Scaling out")
     milvus_uri: str = Field(
         default="", description="http://host:19530 for a cluster, or a local file for milvus-lite."

@@ -42,7 +42,7 @@ class IndexSpec:
     hnsw_m: int = 32
     ef_construction: int = 80
     ef_search: int = 64
-    nprobe: int = 32
+    nprobe: int = 16
     rebuild_fraction: float = 0.2  # HNSW: rebuild when tombstones exceed this share of the index
     retrain_growth: float = 4.0  # IVF: retrain when the corpus grew this many times since training
 
