@@ -83,6 +83,7 @@ class GovQA:
                 from rag.chain import AnswerChain
                 from rag.llm import build_chat_model
                 from rag.llm_answer import LLMAnswerer
+                from rag.prompts import ANSWER_PROMPT, LOCAL_ANSWER_PROMPT
 
                 counter = partial(count_tokens, cache_dir=self.settings.tiktoken_cache_dir)
                 chat_model = build_chat_model(self.settings)
@@ -93,6 +94,7 @@ class GovQA:
                         self.settings.context_max_tokens,
                         mode=self.settings.answer_mode,
                         api_key_env=self.settings.llm_api_key_env,
+                        prompt=LOCAL_ANSWER_PROMPT if self.settings.answer_mode == "local" else ANSWER_PROMPT,
                     )
                     if chat_model is not None
                     else None

@@ -30,7 +30,7 @@ from govqa.errors import LLMError
 from govqa.types import Answer, Passage
 from rag.citations import check_answer
 from rag.context import PackedContext, TokenCounter, pack_context
-from rag.prompts import ANSWER_PROMPT, REFUSAL_TOKEN, render
+from rag.prompts import ANSWER_PROMPT, REFUSAL_TOKEN, Prompt, render
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,10 @@ class LLMAnswerer:
         *,
         mode: str = "openai",
         api_key_env: str = "OPENAI_API_KEY",
+        prompt: Prompt = ANSWER_PROMPT,
     ) -> None:
         self.chat_model = chat_model
+        self.prompt = prompt
         self.count_tokens = count_tokens
         self.budget_tokens = budget_tokens
         self.mode = mode
@@ -102,14 +104,14 @@ class LLMAnswerer:
 
     def stream(self, question: str, lang: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
         """Text deltas as the model writes them, then the checked ``Answer``."""
-        packed = pack_context(passages, question, self.budget_tokens, self.count_tokens)
+        packed = pack_context(passages, question, self.budget_tokens, self.count_tokens, prompt=self.prompt)
         tokens = packed.token_counts()
         warnings = list(packed.warnings)
         if not packed.passages:
             yield self._refusal(question, lang, passages, tokens, warnings, {})
             return
 
-        messages = render(ANSWER_PROMPT, context=packed.context, question=question)
+        messages = render(self.prompt, context=packed.context, question=question)
         parts: list[str] = []
         held = ""
         released = False
