@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from govqa.errors import BadQuestionError
 from govqa.types import Chunk, DocumentMeta
+from rag import glossary as g
 from rag.question import QuestionInfo
 
 # a place the question may name that is not a body with reports: 杨柳青镇, 大寺镇, 李七庄街 ...
@@ -96,7 +97,7 @@ class Scope:
     doc_ids: frozenset[str]
     bodies: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
-    # why the scope is empty, as (Chinese, English) noun phrases: ("精武镇2023年的内容", "Jingwu in 2023")
+    # why the scope is empty, as (Chinese, English) noun phrases: ("涉及精武镇2023年的内容", "Jingwu Town in 2023")
     missing: list[tuple[str, str]] = field(default_factory=list)
     required: tuple[str, ...] = ()  # words the evidence must contain (a place named in the question)
 
@@ -141,17 +142,22 @@ def resolve_scope(
         chosen = [d for d in chosen if d.meta.body in bodies]
         if not chosen:
             names = "、".join(bodies)
-            return Scope(frozenset(), bodies, years, [(f"{names}的报告", f"reports of {names}")])
+            return Scope(frozenset(), bodies, years, [(f"{names}的报告", f"reports of {_en_names(bodies)}")])
     if years:
         by_year = [d for d in chosen if all(y in d.meta.years for y in years)]
         if not by_year:
             # a comparison across years is decomposed before this; here every year must be covered
             where = "、".join(bodies)
             ys = "、".join(f"{y}年" for y in years)
-            en = f"{where or 'any body'} in {', '.join(str(y) for y in years)}"
+            en = f"{_en_names(bodies) or 'any body'} in {', '.join(str(y) for y in years)}"
             return Scope(frozenset(), bodies, years, [(f"涉及{where}{ys}的内容", en)])
         chosen = by_year
     return Scope(frozenset(d.doc_id for d in chosen), bodies, years, required=places)
+
+
+def _en_names(bodies: Iterable[str]) -> str:
+    """Body names for the English refusal: 精武镇 → Jingwu Town; a body the glossary lacks stays as is."""
+    return ", ".join(g.BODY_EN_NAMES.get(b, b) for b in bodies)
 
 
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")

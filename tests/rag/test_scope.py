@@ -1,0 +1,254 @@
+"""rag.scope: which documents a question may be answered from, place names, the years a chunk is about."""
+
+from __future__ import annotations
+
+import pytest
+
+from govqa.errors import BadQuestionError
+from govqa.types import Chunk, DocumentMeta
+from rag.question import QuestionInfo, analyze_question
+from rag.scope import DocInfo, Filters, chunk_years, other_places, place_mentions, resolve_scope
+
+KNOWN = ("精武镇", "西青区", "张家窝镇")
+
+# the five sample reports, as their metadata reads after ingest
+JW2019 = DocInfo(
+    "jw2019",
+    "003_7659820794adfa4e.txt",
+    DocumentMeta("精武镇", "2019年精武镇政府工作报告", "2019-12-28", "徐海权", "镇长", (2019,), (2020,)),
+)
+JW2021 = DocInfo(
+    "jw2021",
+    "000_09e983e223e49bd2.txt",
+    DocumentMeta(
+        "精武镇",
+        "2021年精武镇政府工作报告",
+        "2021-11-09",
+        "乔金星",
+        "镇长",
+        (2017, 2018, 2019, 2020, 2021),  # a five-year review
+        (2022, 2023, 2024, 2025, 2026),
+    ),
+)
+JW2024 = DocInfo(
+    "jw2024",
+    "001_2215fab11d81e0ce.txt",
+    DocumentMeta("精武镇", "2024年精武镇政府工作报告", "2024-12-30", "张艳红", "镇长", (2024,), (2025,)),
+)
+XQ2021 = DocInfo(
+    "xq2021",
+    "002_1e5a79295a0b2245.txt",
+    DocumentMeta(
+        "西青区",
+        "2021年西青区政府工作报告",
+        "2021-12-12",
+        "殷学武",
+        "代理区长",
+        (2017, 2018, 2019, 2020, 2021),
+        (2022,),
+    ),
+)
+ZJW2024 = DocInfo(
+    "zjw2024",
+    "004_53dbeab9c8777d1d.txt",
+    DocumentMeta("张家窝镇", "2024年张家窝镇政府工作报告", "2024-01-18", "赵林", "镇长", (2023,), (2024,)),
+)
+DOCS = [JW2019, JW2021, JW2024, XQ2021, ZJW2024]
+
+
+def info(bodies: tuple[str, ...] = (), years: tuple[int, ...] = (), text: str = "问题") -> QuestionInfo:
+    return QuestionInfo(text, "zh", bodies, years, (), False, False, text)
+
+
+def ids(*docs: DocInfo) -> frozenset[str]:
+    return frozenset(d.doc_id for d in docs)
+
+
+# ------------------------------------------------------------------------------------ resolve_scope
+
+
+def test_no_bodies_no_years_means_every_document() -> None:
+    scope = resolve_scope(info(), DOCS)
+    assert scope.doc_ids == ids(*DOCS)
+    assert not scope.empty and scope.missing == [] and scope.required == ()
+
+
+def test_body_keeps_only_that_bodys_reports() -> None:
+    scope = resolve_scope(info(bodies=("精武镇",)), DOCS)
+    assert scope.doc_ids == ids(JW2019, JW2021, JW2024)
+    assert scope.bodies == ("精武镇",)
+
+
+def test_year_reviewed_by_its_own_report_and_by_a_five_year_review() -> None:
+    # a 2019 figure may be in the 2019 report or in the 2021 report's review of 2017-2021
+    scope = resolve_scope(info(bodies=("精武镇",), years=(2019,)), DOCS)
+    assert scope.doc_ids == ids(JW2019, JW2021)
+
+
+def test_planned_year_is_covered_by_the_report_that_plans_it() -> None:
+    assert resolve_scope(info(bodies=("精武镇",), years=(2020,)), DOCS).doc_ids == ids(JW2019, JW2021)
+    assert resolve_scope(info(bodies=("张家窝镇",), years=(2024,)), DOCS).doc_ids == ids(ZJW2024)
+
+
+def test_every_asked_year_must_be_covered_by_one_document() -> None:
+    assert resolve_scope(info(bodies=("精武镇",), years=(2019, 2021)), DOCS).doc_ids == ids(JW2021)
+    scope = resolve_scope(info(bodies=("精武镇",), years=(2019, 2024)), [JW2019, JW2024])
+    assert scope.empty
+
+
+def test_a_year_no_document_covers_empties_the_scope_with_its_reason() -> None:
+    scope = resolve_scope(info(bodies=("精武镇",), years=(2016,)), DOCS)
+    assert scope.empty and scope.doc_ids == frozenset()
+    assert scope.missing == [("涉及精武镇2016年的内容", "Jingwu Town in 2016")]  # English names in English
+    assert scope.bodies == ("精武镇",) and scope.years == (2016,)
+
+
+def test_a_year_no_document_covers_without_a_body() -> None:
+    scope = resolve_scope(info(years=(2010,)), DOCS)
+    assert scope.empty
+    assert scope.missing == [("涉及2010年的内容", "any body in 2010")]
+
+
+def test_a_body_with_no_report_empties_the_scope() -> None:
+    scope = resolve_scope(info(bodies=("杨柳青镇",), years=(2021,)), DOCS)
+    assert scope.empty
+    assert scope.missing == [("杨柳青镇的报告", "reports of 杨柳青镇")]
+
+
+def test_a_known_body_whose_reports_are_not_in_the_corpus() -> None:
+    scope = resolve_scope(info(bodies=("张家窝镇",)), [JW2019, XQ2021])
+    assert scope.missing == [("张家窝镇的报告", "reports of Zhangjiawo Town")]
+    scope = resolve_scope(info(bodies=("精武镇", "西青区"), years=(2030,)), DOCS)
+    assert scope.missing == [("涉及精武镇、西青区2030年的内容", "Jingwu Town, Xiqing District in 2030")]
+
+
+def test_filter_body_overrides_the_questions_bodies() -> None:
+    scope = resolve_scope(info(bodies=("精武镇",)), DOCS, Filters(body="张家窝镇"))
+    assert scope.doc_ids == ids(ZJW2024)
+    assert scope.bodies == ("张家窝镇",)
+
+
+def test_filter_year_overrides_the_questions_years() -> None:
+    scope = resolve_scope(info(bodies=("精武镇",), years=(2019,)), DOCS, Filters(year=2024))
+    assert scope.doc_ids == ids(JW2021, JW2024)
+    assert scope.years == (2024,)
+
+
+@pytest.mark.parametrize("document", ["jw2024", "001_2215fab11d81e0ce.txt"])
+def test_filter_document_by_id_or_by_source(document: str) -> None:
+    scope = resolve_scope(info(), DOCS, Filters(document=document))
+    assert scope.doc_ids == ids(JW2024)
+
+
+def test_filter_document_still_checks_the_year() -> None:
+    scope = resolve_scope(info(years=(2019,)), DOCS, Filters(document="jw2024"))
+    assert scope.empty
+    assert scope.missing == [("涉及2019年的内容", "any body in 2019")]
+
+
+def test_filter_unknown_document_empties_the_scope() -> None:
+    scope = resolve_scope(info(), DOCS, Filters(document="nope.txt"))
+    assert scope.empty
+    assert scope.missing == [("文档nope.txt", "document nope.txt")]
+
+
+@pytest.mark.parametrize("year", [1800, 2200])
+def test_filter_year_out_of_range_is_a_bad_question(year: int) -> None:
+    with pytest.raises(BadQuestionError, match=f"between 1949 and 2100, got {year}"):
+        Filters(year=year)
+
+
+def test_place_the_corpus_never_mentions_empties_the_scope() -> None:
+    scope = resolve_scope(
+        info(years=(2021,)), DOCS, places=["大寺镇"], corpus_has=lambda term: term in "中北镇 杨柳青古镇"
+    )
+    assert scope.empty
+    assert scope.missing == [("关于大寺镇的内容", "大寺镇")]
+
+
+def test_place_the_corpus_mentions_must_appear_in_the_evidence() -> None:
+    scope = resolve_scope(
+        info(bodies=("西青区",), years=(2022,)),
+        DOCS,
+        places=["中北镇"],
+        corpus_has=lambda term: term in "中北镇溪华苑",
+    )
+    assert scope.doc_ids == ids(XQ2021)
+    assert scope.required == ("中北镇",)
+
+
+def test_allow_keeps_chunks_of_scoped_documents_only() -> None:
+    allow = resolve_scope(info(bodies=("张家窝镇",)), DOCS).allow()
+    assert allow(chunk(doc_id="zjw2024"))
+    assert not allow(chunk(doc_id="jw2024"))
+
+
+# ----------------------------------------------------------------------------- place names
+
+
+@pytest.mark.parametrize(
+    ("question", "mentions", "others"),
+    [
+        ("是由谁代表镇政府作的？", [], []),  # 代表 / 镇政府: function words, not a place
+        ("2019年精武镇政府工作报告是由谁代表镇政府作的？", ["精武镇"], []),
+        ("西青区精武镇2019年税收收入是多少？", ["西青区", "精武镇"], []),
+        ("大寺镇2021年的税收收入是多少？", ["大寺镇"], ["大寺镇"]),
+        ("杨柳青镇2021年的税收收入是多少？", ["杨柳青镇"], ["杨柳青镇"]),
+        ("李七庄街2023年完成固定资产投资多少？", ["李七庄街"], ["李七庄街"]),
+        ("中北镇溪华苑改造了多少平方米？", ["中北镇"], ["中北镇"]),
+        ("张家窝镇第一小学何时开学？", ["张家窝镇"], []),
+        ("精武镇和张家窝镇2023年分别新增多少就业？", ["精武镇", "张家窝镇"], []),
+        ("西青经济技术开发区新增了多少企业？", [], []),  # 开发区 is not a place with reports
+        ("老旧小区改造了几个？", [], []),
+        ("全镇和各街镇的情况", [], []),
+        ("What was Jingwu's tax revenue?", [], []),
+    ],
+)
+def test_place_mentions_and_other_places(question: str, mentions: list[str], others: list[str]) -> None:
+    assert place_mentions(question) == mentions
+    assert other_places(question, KNOWN) == others
+
+
+def test_other_places_counts_a_place_once() -> None:
+    assert other_places("大寺镇和大寺镇", KNOWN) == ["大寺镇"]
+
+
+def test_other_places_with_an_analyzed_question() -> None:
+    q = analyze_question("大寺镇2021年的税收收入是多少？", known_bodies=KNOWN)
+    assert q.bodies == ()
+    assert other_places(q.text, KNOWN) == ["大寺镇"]
+
+
+# ------------------------------------------------------------------------------------ chunk_years
+
+
+def chunk(
+    heading_path: tuple[str, ...] = (),
+    meta: DocumentMeta = JW2021.meta,
+    doc_id: str = "jw2021",
+) -> Chunk:
+    return Chunk("c1", doc_id, "x.txt", "正文", heading_path, 0, 2, meta)
+
+
+def test_chunk_years_from_a_heading_with_a_year() -> None:
+    assert chunk_years(chunk(("三、2022年工作安排", "（五）聚焦民生福祉"))) == {2022}
+    assert chunk_years(chunk(("一、2019年工作回顾",), JW2019.meta)) == {2019}
+
+
+def test_chunk_years_of_a_review_part() -> None:
+    c = chunk(("一、过去五年工作的回顾", "（一）这是产业结构战略性调整全面提速、综合实力显著提升的五年"))
+    assert chunk_years(c) == {2017, 2018, 2019, 2020, 2021}
+
+
+def test_chunk_years_of_a_plan_part() -> None:
+    assert chunk_years(chunk(("二、今后五年的奋斗目标和主要任务",))) == {2022, 2023, 2024, 2025, 2026}
+
+
+def test_chunk_years_elsewhere_are_every_year_of_the_report() -> None:
+    assert chunk_years(chunk(("三、切实加强政府自身建设",), JW2019.meta)) == {2019, 2020}
+    assert chunk_years(chunk((), JW2024.meta)) == {2024, 2025}
+
+
+def test_chunk_years_of_a_review_part_without_reviewed_years_falls_back() -> None:
+    meta = DocumentMeta(body="精武镇", years_planned=(2025,))
+    assert chunk_years(chunk(("一、工作回顾",), meta)) == {2025}
