@@ -7,8 +7,8 @@ are also judged by ``eval.faithfulness.LLMJudge`` running on the same local mode
 ``llm_first_token`` (model call to first text) and from the question (condense + retrieval + that); for
 extractive answers the whole answer arrives at once, so its first token is its total time.
 
-By default a stratified subset of the golden set (``--per-type``: evenly spaced questions of each type,
-in file order) keeps the run near 15 min on 2 cores; ``--all`` runs the whole set. Models and index come
+By default a stratified subset of the golden set (``PER_TYPE``: 12 evenly spaced questions over every type,
+in file order) keeps the run near 15 min on a busy 2-core machine; ``--all`` runs the whole set. Models and index come
 from ``$GOVQA_TEST_MODELS_DIR`` (default var/models) and ``$GOVQA_TEST_DATA_DIR`` (default var/test-data),
 prepared by ``make test-data`` and ``make llm``.
 
@@ -39,7 +39,7 @@ from govqa.settings import load_settings  # noqa: E402
 
 log = logging.getLogger("bench.local_llm")
 
-PER_TYPE = {"fact": 14, "disambiguation": 8, "unanswerable": 8, "crosslingual": 5, "multi_hop": 5}
+PER_TYPE = {"fact": 4, "disambiguation": 2, "unanswerable": 3, "crosslingual": 2, "multi_hop": 1}
 
 
 def stratified(items: list[GoldenItem], per_type: dict[str, int]) -> list[GoldenItem]:
