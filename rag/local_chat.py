@@ -12,6 +12,7 @@ with the same path and settings shares one loaded model. Tests pass ``llama_fact
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -211,3 +212,8 @@ def clear_cache() -> None:
     with _CACHE_LOCK:
         _CACHE.clear()
         _RUN_LOCKS.clear()
+
+
+# Free loaded models before interpreter teardown: llama-cpp-python's finalizer fails noisily once the
+# modules it calls have been torn down.
+atexit.register(clear_cache)
