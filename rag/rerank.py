@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from govqa.errors import ConfigError
 from govqa.types import Passage
+from rag.glossary import ZH_SYNONYMS
 from rag.question import QuestionInfo
 from rag.scope import chunk_years
 
@@ -41,14 +42,15 @@ class FeatureWeights:
 
 
 def term_coverage(terms: tuple[str, ...], text: str) -> float:
-    """Length-weighted share of the question's terms found in the text. A term that is absent but
-    contains a shorter term that is present (税收收入 ⊃ 税收 in "完成税收10.8亿元") earns that share."""
+    """Length-weighted share of the question's terms found in the text (or one of their synonyms, 学校 →
+    小学). A term that is absent but contains a shorter term that is present (税收收入 ⊃ 税收 in
+    "完成税收10.8亿元") earns that share."""
     if not terms:
         return 0.0
     total = hit = 0.0
     for t in terms:
         total += len(t)
-        if t in text:
+        if t in text or any(syn in text for syn in ZH_SYNONYMS.get(t, ())):
             hit += len(t)
         else:
             hit += max((len(u) for u in terms if len(u) >= 2 and u != t and u in t and u in text), default=0)

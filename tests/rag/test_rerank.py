@@ -184,3 +184,10 @@ def test_build_reranker_cross_encoder_is_lazy() -> None:
 def test_build_reranker_rejects_unknown_specs(spec: str) -> None:
     with pytest.raises(ConfigError, match=r"GOVQA_RERANKER must be 'features' or 'cross-encoder:/path', got"):
         build_reranker(spec)
+
+
+def test_term_coverage_counts_report_synonyms() -> None:
+    # the reports say 建成…第一小学 where a reader asks 新建…学校
+    assert term_coverage(("新建", "学校"), "建成张家窝镇第一小学") == 1.0
+    assert term_coverage(("新建", "学校"), "新建第五代日光温室10栋") == 0.5
+    assert term_coverage(("学校",), "建设公园") == 0.0
