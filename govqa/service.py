@@ -19,6 +19,7 @@ from govqa.types import Answer
 from ingest.loaders import LoadedFile
 from ingest.pipeline import FileOutcome, Ingestor, IngestReport, ProgressFn
 from vectorstore.corpus import CorpusIndex, DocumentRecord
+from vectorstore.faiss_index import IndexSpec
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,10 @@ class GovQA:
         with self._lock:
             if self._index is None:
                 self._index = CorpusIndex.open(
-                    self.settings.index_dir, self.embedder, bm25_tokenizer=self.settings.bm25_tokenizer
+                    self.settings.index_dir,
+                    self.embedder,
+                    bm25_tokenizer=self.settings.bm25_tokenizer,
+                    index_spec=IndexSpec.from_settings(self.settings),
                 )
             return self._index
 

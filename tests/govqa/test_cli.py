@@ -121,3 +121,13 @@ def test_chat_carries_the_conversation(run, ingested, monkeypatch) -> None:
     assert "18亿元" in out
     assert "2024" in out.split("那2024年呢")[-1] if "那2024年呢" in out else "(2024" in out
     assert "10.8亿元" in out
+
+
+def test_faiss_index_kind_is_a_setting(run, sample_files, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("GOVQA_FAISS_INDEX", "hnsw")
+    code, out, _ = run("ingest", *map(str, sample_files[:2]))
+    assert code == 0
+    manifest = json.loads((tmp_path / "data" / "index" / "manifest.json").read_text(encoding="utf-8"))
+    assert "hnsw" in json.dumps(manifest).lower()
+    code, out, _ = run("ask", "2024年精武镇税收收入是多少？")  # 001 is among the two ingested
+    assert code == 0 and "10.8亿元" in out
