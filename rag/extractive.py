@@ -18,7 +18,7 @@ from govqa.types import Passage
 from rag.citations import sentence_spans
 from rag.question import QuestionInfo
 from rag.rerank import term_coverage
-from rag.scope import chunk_years, years_in
+from rag.scope import PLAN_HEADING, chunk_years, years_in
 
 _CLAUSE_END = re.compile(r"[；;]")
 _NUMBER_UNIT = re.compile(
@@ -98,7 +98,6 @@ def question_core(info: QuestionInfo) -> str:
 
 
 _ASKS_ACTUAL = re.compile(r"实际|实现了|完成了|\bactual(?:ly)?\b|\bachieved\b", re.IGNORECASE)
-_PLAN_SECTION = re.compile(r"安排|目标|任务|今后|计划|展望|打算")
 _PLAN_WORDS = re.compile(r"目标|力争|计划|将要|争取")
 _QUESTION_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
 
@@ -149,7 +148,7 @@ def score_unit(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w
                 f["year_conflict"] = 1.0  # a section about other years
     f["topic"] = max(f["terms"], f["bigrams"])
     if _ASKS_ACTUAL.search(info.text) and (
-        _PLAN_SECTION.search(passage.chunk.heading) or _PLAN_WORDS.search(text)
+        PLAN_HEADING.search(passage.chunk.heading) or _PLAN_WORDS.search(text)
     ):
         f["plan_conflict"] = 1.0  # asked what was achieved; this clause states a target
     missing_numbers = [n for n in question_numbers(info) if n not in text]

@@ -168,7 +168,7 @@ def years_in(text: str) -> set[int]:
 
 
 _REVIEW = re.compile(r"回顾|过去|总结")
-_PLAN = re.compile(r"安排|目标|任务|今后|计划|展望|打算")
+PLAN_HEADING = re.compile(r"安排|目标|任务|今后|计划|展望|打算")
 
 
 def chunk_years(chunk: Chunk) -> set[int]:
@@ -180,6 +180,6 @@ def chunk_years(chunk: Chunk) -> set[int]:
         return heading_years
     if _REVIEW.search(heading) and chunk.meta.years_reviewed:
         return set(chunk.meta.years_reviewed)
-    if _PLAN.search(heading) and chunk.meta.years_planned:
+    if PLAN_HEADING.search(heading) and chunk.meta.years_planned:
         return set(chunk.meta.years_planned)
     return set(chunk.meta.years)
