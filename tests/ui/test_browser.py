@@ -2,7 +2,9 @@
 127.0.0.1 (fake embedder over the sample reports), driven by headless Debian Chromium via Playwright.
 
 Also the embeddable widget (/widget.js) on a page of another origin (a second tiny server), as a site
-that embeds it would load it. Screenshots go to var/screenshots/. The whole page may only talk to
+that embeds it would load it. And the chat in answer mode ``local`` (the in-process llama.cpp model over
+a fake ``Llama``, tests/fake_llama.py), held half-way so the streamed text can be seen before the final
+answer. Screenshots go to var/screenshots/. The whole page may only talk to
 127.0.0.1: any other request fails the test.
 """
 
@@ -22,7 +24,9 @@ import pytest
 
 from govqa.api import create_app, mount_ui
 from govqa.service import GovQA
+from rag.local_chat import LlamaChatModel
 from tests.api.helpers import LiveServer
+from tests.fake_llama import FIGURES, HEAD, GatedLlama, fake_local_model, first_passage
 from tests.ui.conftest import ui_settings
 
 pytestmark = pytest.mark.browser
@@ -122,22 +126,28 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-@pytest.fixture
-def page(browser: Any, site: Site) -> Iterator[Any]:
+def _open_page(browser: Any, requests: list[str]) -> Iterator[Any]:
+    """A page in a fresh context that records every request in ``requests``; afterwards, any request
+    that left 127.0.0.1 fails the test."""
     context = browser.new_context(viewport={"width": 1280, "height": 1200}, locale="zh-CN")
     pg = context.new_page()
     pg.set_default_timeout(TIMEOUT_MS)
-    pg.on("request", lambda r: site.requests.append(r.url))
+    pg.on("request", lambda r: requests.append(r.url))
     yield pg
     context.close()
     outside = sorted(
         {
             u
-            for u in site.requests
+            for u in requests
             if urlsplit(u).scheme in ("http", "https", "ws", "wss") and urlsplit(u).hostname not in LOOPBACK
         }
     )
     assert not outside, f"the page made non-loopback requests: {outside}"
+
+
+@pytest.fixture
+def page(browser: Any, site: Site) -> Iterator[Any]:
+    yield from _open_page(browser, site.requests)
 
 
 # the text's colour and the background it is painted on (the nearest ancestor with an opaque one)
@@ -235,3 +245,85 @@ def test_widget_on_another_origin_answers(page: Any, site: Site) -> None:
 def test_widget_answer_text_is_readable(page: Any, site: Site) -> None:
     reply = open_widget_and_ask(page, site, "2019年精武镇税收收入是多少？")
     assert_readable(reply.locator(".text"))
+
+
+# --- answer mode local: the in-process llama.cpp model (a fake Llama) streaming into the chat -----------
+@dataclass
+class LocalSite:
+    url: str
+    service: GovQA
+    fake: GatedLlama
+    requests: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def local_site(ui_index_template: Path, tmp_path: Path) -> Iterator[LocalSite]:
+    """The app and UI in answer mode ``local``, its ``LlamaChatModel`` over a ``GatedLlama`` that holds
+    every answer after its first tokens until the test sets ``fake.release``."""
+    data = tmp_path / "data"
+    shutil.copytree(ui_index_template, data)
+    with fake_local_model(GatedLlama()) as fake:
+        settings = ui_settings(data, answer_mode="local")
+        service = GovQA(settings)
+        app = create_app(settings, service)
+        assert mount_ui(app, service), "ui.app.build_ui was not mounted"
+        with LiveServer(app) as server:
+            try:
+                yield LocalSite(server.url, service, fake)
+            finally:
+                fake.release.set()  # a failed test must not leave an answer blocked at shutdown
+        service.close()
+
+
+@pytest.fixture
+def local_page(browser: Any, local_site: LocalSite) -> Iterator[Any]:
+    yield from _open_page(browser, local_site.requests)
+
+
+def test_local_mode_streams_the_answer_then_shows_its_citations(
+    local_page: Any, local_site: LocalSite
+) -> None:
+    from playwright.sync_api import expect
+
+    page, fake = local_page, local_site.fake
+    page.goto(f"{local_site.url}/ui/")
+    page.locator("#gq-question textarea").wait_for()
+    expect(page.locator("#gq-mode")).to_contain_text("LLM · local")
+
+    question = "2019年精武镇税收收入是多少？"
+    box = page.locator("#gq-question textarea")
+    box.fill(question)
+    box.press("Enter")
+
+    # the model is held after its first tokens: the chat already shows what it wrote, as a pending answer
+    pending = page.locator("#gq-chat .gq-answer.gq-pending .gq-text")
+    expect(pending).to_have_text(HEAD)
+    assert fake.at_gate.wait(30) and not fake.release.is_set()  # (a wait, not a timing check)
+    assert page.locator("#gq-chat .gq-answer:not(.gq-pending)").count() == 0
+    assert "18亿元" not in page.locator("#gq-chat").inner_text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "ui-local-stream-partial.png"), full_page=True)
+
+    fake.release.set()
+    answer = page.locator("#gq-chat .gq-answer:not(.gq-pending)")
+    expect(answer).to_have_count(1)
+    expect(pending).to_have_count(0)
+    expect(answer.locator(".gq-text")).to_have_text(fake.reply)  # the checked text, [1] kept
+    assert answer.evaluate("a => a.classList.contains('gq-refused')") is False
+    assert answer.locator(".gq-warning").count() == 0
+    assert answer.locator(".gq-text sup.gq-ref").inner_text() == "[1]"
+    assert_readable(answer.locator(".gq-text"))
+
+    card = answer.locator("details.gq-card").first
+    assert card.is_visible() and card.evaluate("d => d.open")
+    assert "2019年精武镇政府工作报告" in card.locator("summary").inner_text()
+    quote = card.locator("mark").inner_text()
+    assert all(f in quote for f in FIGURES), quote
+    assert_readable(card.locator("blockquote"))
+
+    # what the model was given: the local model, and a first passage that holds the figures it quoted
+    assert isinstance(local_site.service.chain.chat_model, LlamaChatModel)
+    assert len(fake.calls) == 1
+    passage = first_passage(fake.calls[0])
+    assert quote in passage and all(f in passage for f in FIGURES)
+    page.screenshot(path=str(SCREENSHOTS / "ui-local-stream.png"), full_page=True)
