@@ -23,7 +23,6 @@ import re
 import threading
 import unicodedata
 from array import array
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -102,102 +101,272 @@ def _jieba() -> Any:
     return _jieba_instance
 
 
+_FLUSH_TOKENS = 1 << 21  # buffered tokens that trigger indexing a batch (bounds the temporary arrays)
+_FIRST = 128  # ranked(): documents in the first sorted batch; each later batch is 4x larger
+_COMPACT_MIN = 4096  # dead slots are dropped once they outnumber the live ones and this
+_TF_DTYPES: dict[str, type[np.unsignedinteger[Any]]] = {"H": np.uint16, "I": np.uint32}
+
+
 class BM25Index:
     """Okapi BM25 over integer ids, updated in place.
 
-    Postings are compact arrays per term (8-byte id + 4-byte term frequency); document length and the
-    average are read at query time, so adds and deletes never rescore the rest of the index.
+    Every indexed document has a *slot* (0, 1, 2, ... in indexing order). Per term, postings are two
+    appendable arrays: slot (int32) and term frequency (uint16; uint32 for a term once a tf exceeds
+    65535). A forward array lists each slot's terms, so a delete can update document frequencies.
+
+    - ``add`` buffers the tokens; before the next query (or every ~2M tokens) the buffer is indexed in
+      one batch with numpy (sort-based counting) instead of a Python loop per posting.
+    - ``remove`` marks the slot dead (a tombstone) and subtracts its length and its terms' document
+      frequencies, so statistics stay exact at once; dead postings are skipped by queries and dropped
+      when dead slots outnumber live ones (compaction renumbers the slots).
+    - A query adds each term's weights into a dense float64 array over slots (a term lists a slot at
+      most once, so ``acc[slots] += w`` is exact), with the per-slot length normalisation computed once
+      per index state. The ranking is read best-first by partial selection (``np.partition``) in growing
+      batches, so the usual top-k never sorts every matching document.
+
+    Scores follow the formula term by term in float64 (same k1, b and idf as ever) and are returned as
+    float32; ties go to the lower id. Thread-safe: one lock guards the buffer, the arrays and the cache.
     """
 
     def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
         self.k1 = k1
         self.b = b
+        self._lock = threading.Lock()
         self._vocab: dict[str, int] = {}
-        self._post_ids: list[array[int]] = []
+        self._post_slots: list[array[int]] = []
         self._post_tfs: list[array[int]] = []
-        self._doc_terms: dict[int, array[int]] = {}
-        self._lengths = np.zeros(1024, dtype=np.float32)
-        self._total_length = 0.0
+        self._df = np.zeros(1024, dtype=np.int64)  # live documents per term
+        self._slot_of: dict[int, int] = {}  # live, indexed doc -> slot
+        self._slot_doc = array("q")
+        self._slot_len = array("q")  # tokens; -1 for a dead slot
+        self._fwd_start = array("q", [0])  # slot s's terms: _fwd_terms[_fwd_start[s] : _fwd_start[s + 1]]
+        self._fwd_terms = array("i")
+        self._dead = 0
+        self._total_length = 0
+        self._pending: dict[int, Sequence[str]] = {}  # added, not indexed yet
+        self._pending_tokens = 0
+        self._version = 0  # bumped by every change of the indexed documents
+        self._cache: tuple[int, np.ndarray, np.ndarray] | None = None  # version, norm per slot, dead slots
+        self._compact_min = _COMPACT_MIN
 
     def __len__(self) -> int:
-        return len(self._doc_terms)
+        return len(self._slot_of) + len(self._pending)
+
+    @property
+    def _doc_terms(self) -> set[int]:
+        """The ids held (the old attribute's keys; tests/vectorstore/test_corpus.py reads it)."""
+        with self._lock:
+            return self._slot_of.keys() | self._pending.keys()
 
     @property
     def vocabulary_size(self) -> int:
-        return len(self._vocab)
+        """Distinct terms indexed so far (terms of deleted documents included)."""
+        with self._lock:
+            self._flush()
+            return len(self._vocab)
 
     def add(self, doc: int, tokens: Sequence[str]) -> None:
-        if doc in self._doc_terms:
-            self.remove([doc])
-        terms = array("i")
-        for token, tf in Counter(tokens).items():
-            term = self._vocab.get(token)
-            if term is None:
-                term = self._vocab[token] = len(self._post_ids)
-                self._post_ids.append(array("q"))
-                self._post_tfs.append(array("i"))
-            self._post_ids[term].append(doc)
-            self._post_tfs[term].append(tf)
-            terms.append(term)
-        self._doc_terms[doc] = terms
-        if doc >= len(self._lengths):
-            grown = np.zeros(max(doc + 1, 2 * len(self._lengths)), dtype=np.float32)
-            grown[: len(self._lengths)] = self._lengths
-            self._lengths = grown
-        self._lengths[doc] = len(tokens)
-        self._total_length += len(tokens)
+        doc = int(doc)
+        with self._lock:
+            old = self._pending.pop(doc, None)
+            if old is not None:
+                self._pending_tokens -= len(old)
+            elif doc in self._slot_of:
+                self._remove_indexed([doc])
+            self._pending[doc] = tuple(tokens)
+            self._pending_tokens += len(tokens)
+            if self._pending_tokens >= _FLUSH_TOKENS:
+                self._flush()
 
     def add_many(self, docs: Iterable[tuple[int, Sequence[str]]]) -> None:
         for doc, tokens in docs:
             self.add(doc, tokens)
 
     def remove(self, docs: Iterable[int]) -> None:
-        gone = [d for d in dict.fromkeys(docs) if d in self._doc_terms]
-        if not gone:
-            return
-        touched: set[int] = set()
-        for d in gone:
-            touched.update(self._doc_terms.pop(d))
-            self._total_length -= float(self._lengths[d])
-            self._lengths[d] = 0.0
-        gone_ids = np.asarray(gone, dtype=np.longlong)
-        for term in touched:
-            ids = np.frombuffer(self._post_ids[term], dtype=np.longlong)
-            keep = ~np.isin(ids, gone_ids)
-            self._post_ids[term] = _array("q", ids[keep])
-            self._post_tfs[term] = _array("i", np.frombuffer(self._post_tfs[term], dtype=np.intc)[keep])
+        with self._lock:
+            indexed = []
+            for doc in dict.fromkeys(int(d) for d in docs):
+                old = self._pending.pop(doc, None)
+                if old is not None:
+                    self._pending_tokens -= len(old)
+                elif doc in self._slot_of:
+                    indexed.append(doc)
+            if indexed:
+                self._remove_indexed(indexed)
 
     def search(self, tokens: Sequence[str], limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(ids, scores) of every document sharing a term with the query, best first (ties: lower id)."""
-        n = len(self._doc_terms)
-        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-        if n == 0:
-            return empty
-        avg_length = self._total_length / n or 1.0
-        ids_parts, weight_parts = [], []
-        for token in dict.fromkeys(tokens):
-            term = self._vocab.get(token)
-            if term is None or not len(self._post_ids[term]):
-                continue
-            ids = np.frombuffer(self._post_ids[term], dtype=np.longlong)
-            tf = np.frombuffer(self._post_tfs[term], dtype=np.intc).astype(np.float32)
-            df = len(ids)
-            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-            norm = self.k1 * (1.0 - self.b + self.b * self._lengths[ids] / avg_length)
-            ids_parts.append(ids)
-            weight_parts.append(idf * tf * (self.k1 + 1.0) / (tf + norm))
-        if not ids_parts:
-            return empty
-        docs, inverse = np.unique(np.concatenate(ids_parts), return_inverse=True)
-        scores = np.bincount(inverse, weights=np.concatenate(weight_parts)).astype(np.float32)
-        order = np.argsort(-scores, kind="stable")
-        if limit is not None:
-            order = order[:limit]
-        return docs[order].astype(np.int64), scores[order]
+        docs, scores = self._score(tokens)
+        order = _best(docs, scores, len(scores) if limit is None else max(0, limit))
+        return docs[order], scores[order]
 
     def ranked(self, tokens: Sequence[str]) -> Iterator[tuple[int, float]]:
-        ids, scores = self.search(tokens)
-        return zip(ids.tolist(), scores.tolist(), strict=True)
+        """(id, score) of every matching document, best first; scored now, sorted lazily in batches."""
+        docs, scores = self._score(tokens)
+        return _best_first(docs, scores)
+
+    # --- internals (called with the lock held) -----------------------------------------------------------
+    def _remove_indexed(self, docs: list[int]) -> None:
+        slots = np.array([self._slot_of.pop(d) for d in docs], dtype=np.int64)
+        start = np.frombuffer(self._fwd_start, dtype=np.int64)
+        terms = np.frombuffer(self._fwd_terms, dtype=np.int32)
+        np.subtract.at(self._df, np.concatenate([terms[start[s] : start[s + 1]] for s in slots.tolist()]), 1)
+        for s in slots.tolist():
+            self._total_length -= self._slot_len[s]
+            self._slot_len[s] = -1
+        self._dead += len(slots)
+        self._version += 1
+
+    def _flush(self) -> None:
+        """Index the buffered documents in one batch."""
+        if not self._pending:
+            return
+        docs, token_lists = list(self._pending), list(self._pending.values())
+        self._pending, self._pending_tokens = {}, 0
+        lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(docs))
+        vocab = self._vocab
+        terms = np.fromiter(
+            (vocab.setdefault(t, len(vocab)) for tokens in token_lists for t in tokens),
+            dtype=np.int64,
+            count=int(lengths.sum()),
+        )
+        n_terms = len(vocab)
+        for _ in range(len(self._post_slots), n_terms):
+            self._post_slots.append(array("i"))
+            self._post_tfs.append(array("H"))
+        if n_terms > len(self._df):
+            self._df = np.concatenate(
+                [self._df, np.zeros(max(n_terms, 2 * len(self._df)) - len(self._df), np.int64)]
+            )
+        first = len(self._slot_doc)
+        if first + len(docs) >= 2**31:
+            raise OverflowError("BM25Index holds at most 2**31 - 1 documents")
+        # (slot, term) pairs with their counts, slot-major: the forward index
+        local = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+        pairs, tfs = np.unique(local * max(n_terms, 1) + terms, return_counts=True)
+        pair_slot, pair_term = np.divmod(pairs, max(n_terms, 1))
+        self._fwd_terms.frombytes(pair_term.astype(np.int32).tobytes())
+        ends = self._fwd_start[-1] + np.cumsum(np.bincount(pair_slot, minlength=len(docs)))
+        self._fwd_start.frombytes(ends.astype(np.int64).tobytes())
+        self._df[:n_terms] += np.bincount(pair_term, minlength=n_terms)
+        # the same pairs term-major (stable: slots ascending within a term): the postings
+        order = np.argsort(pair_term, kind="stable")
+        term_sorted = pair_term[order]
+        slot_bytes = memoryview((pair_slot[order] + first).astype(np.int32).tobytes())
+        tf_sorted = tfs[order]
+        tf16 = memoryview(tf_sorted.astype(np.uint16).tobytes())
+        tf32: memoryview | None = None  # made when a term of this batch has uint32 frequencies
+        for t in np.unique(term_sorted[tf_sorted > 0xFFFF]).tolist():
+            if self._post_tfs[t].typecode == "H":
+                self._post_tfs[t] = array("I", self._post_tfs[t])
+        cuts = np.flatnonzero(np.diff(term_sorted)) + 1
+        starts = np.concatenate([[0], cuts]).tolist() if len(term_sorted) else []
+        stops = np.concatenate([cuts, [len(term_sorted)]]).tolist() if len(term_sorted) else []
+        for t, a, z in zip(term_sorted[starts].tolist(), starts, stops, strict=True):
+            self._post_slots[t].frombytes(slot_bytes[4 * a : 4 * z])
+            tf_array = self._post_tfs[t]
+            if tf_array.typecode == "H":
+                tf_array.frombytes(tf16[2 * a : 2 * z])
+            else:
+                if tf32 is None:
+                    tf32 = memoryview(tf_sorted.astype(np.uint32).tobytes())
+                tf_array.frombytes(tf32[4 * a : 4 * z])
+        self._slot_doc.extend(docs)
+        self._slot_len.frombytes(lengths.tobytes())
+        self._slot_of.update(zip(docs, range(first, first + len(docs)), strict=True))
+        self._total_length += int(lengths.sum())
+        self._version += 1
+
+    def _compact(self) -> None:
+        """Drop dead slots and their postings; renumber the live slots in order."""
+        lengths = np.frombuffer(self._slot_len, dtype=np.int64)
+        live = lengths >= 0
+        renumber = (np.cumsum(live) - 1).astype(np.int32)
+        for t, slot_array in enumerate(self._post_slots):
+            if not slot_array:
+                continue
+            slots = np.frombuffer(slot_array, dtype=np.int32)
+            keep = live[slots]
+            tf_array = self._post_tfs[t]
+            tfs = np.frombuffer(tf_array, dtype=_TF_DTYPES[tf_array.typecode])
+            self._post_slots[t] = _array("i", renumber[slots[keep]])
+            self._post_tfs[t] = _array(tf_array.typecode, tfs[keep])
+        start = np.frombuffer(self._fwd_start, dtype=np.int64)
+        counts = np.diff(start)
+        self._fwd_terms = _array("i", np.frombuffer(self._fwd_terms, dtype=np.int32)[np.repeat(live, counts)])
+        self._fwd_start = _array("q", np.concatenate([[0], np.cumsum(counts[live])]).astype(np.int64))
+        docs = np.frombuffer(self._slot_doc, dtype=np.int64)[live]
+        self._slot_doc = _array("q", docs)
+        self._slot_len = _array("q", lengths[live])
+        self._slot_of = dict(zip(docs.tolist(), range(len(docs)), strict=True))
+        self._dead = 0
+        self._version += 1
+        log.debug("BM25 index compacted to %d documents", len(docs))
+
+    def _prepared(self) -> tuple[np.ndarray, np.ndarray]:
+        """Index the buffer, compact if due; (k1 * (1 - b + b * length / avg) per slot, dead slots)."""
+        self._flush()
+        if self._dead > max(len(self._slot_of), self._compact_min):
+            self._compact()
+        if self._cache is None or self._cache[0] != self._version:
+            lengths = np.frombuffer(self._slot_len, dtype=np.int64).astype(np.float64)
+            avg_length = self._total_length / len(self._slot_of) if self._slot_of else 1.0
+            norm = self.k1 * (1.0 - self.b + self.b * lengths / (avg_length or 1.0))
+            dead = np.flatnonzero(lengths < 0)
+            norm[dead] = 1.0  # any positive value: dead slots are zeroed after scoring
+            self._cache = (self._version, norm, dead)
+        return self._cache[1], self._cache[2]
+
+    def _score(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, float32 scores) of the matching documents, in slot order."""
+        with self._lock:
+            norm, dead = self._prepared()
+            n = len(self._slot_of)
+            acc: np.ndarray | None = None
+            for token in dict.fromkeys(tokens):
+                term = self._vocab.get(token)
+                if term is None or not self._df[term]:
+                    continue
+                df = int(self._df[term])
+                idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+                slots = np.frombuffer(self._post_slots[term], dtype=np.int32)
+                tf_array = self._post_tfs[term]
+                tf = np.frombuffer(tf_array, dtype=_TF_DTYPES[tf_array.typecode]).astype(np.float64)
+                if acc is None:
+                    acc = np.zeros(len(norm), dtype=np.float64)
+                acc[slots] += idf * tf * (self.k1 + 1.0) / (tf + norm[slots])
+            if acc is None:
+                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            acc[dead] = 0.0
+            hit = np.flatnonzero(acc)
+            return np.frombuffer(self._slot_doc, dtype=np.int64)[hit], acc[hit].astype(np.float32)
+
+
+def _best(docs: np.ndarray, scores: np.ndarray, r: int) -> np.ndarray:
+    """Positions of the ``r`` best documents, in order: score descending, then id ascending."""
+    m = len(scores)
+    if r >= m:
+        return np.lexsort((docs, -scores))
+    if r <= 0:
+        return np.zeros(0, dtype=np.intp)
+    kth = np.partition(scores, m - r)[m - r]  # the r-th largest score
+    near = np.flatnonzero(scores >= kth)  # r or more (ties at the cut)
+    return near[np.lexsort((docs[near], -scores[near]))[:r]]
+
+
+def _best_first(docs: np.ndarray, scores: np.ndarray) -> Iterator[tuple[int, float]]:
+    batch = _FIRST
+    while len(scores):
+        if 2 * batch >= len(scores):
+            batch = len(scores)
+        order = _best(docs, scores, batch)
+        yield from zip(docs[order].tolist(), scores[order].tolist(), strict=True)
+        if batch >= len(scores):
+            return
+        rest = np.ones(len(scores), dtype=bool)
+        rest[order] = False
+        docs, scores = docs[rest], scores[rest]
+        batch *= 4
 
 
 def _array(typecode: str, values: np.ndarray) -> array[int]:
