@@ -16,14 +16,12 @@ from dataclasses import dataclass, field
 
 from govqa.types import Passage
 from rag.citations import sentence_spans
+from rag.quantity import has_asked_number
 from rag.question import QuestionInfo
-from rag.rerank import term_coverage
+from rag.rerank import term_coverage, term_found
 from rag.scope import PLAN_HEADING, chunk_years, years_in
 
 _CLAUSE_END = re.compile(r"[；;]")
-_NUMBER_UNIT = re.compile(
-    r"\d+(?:\.\d+)?\s*(?:%|％|亿|万|千|百|个|家|所|人|户|名|项|条|公里|千米|米|亩|平方|元|座|处|套|辆|台|倍|次|场|批|件|栋|间|张|周年)"
-)
 _MAX_UNIT = 160  # characters: a longer clause is narrowed to the best window of its comma-parts
 _QUESTION_NOISE = re.compile(
     r"是多少|多少|是什么|什么|哪些|哪个|哪里|怎么样|如何|有几|几个|几所|几家|几|吗|呢|请问|分别|计划|预计|的|了|[？?！!。，,、\s]"
@@ -88,6 +86,16 @@ def _bigrams(text: str) -> set[str]:
     return {a + b for a, b in itertools.pairwise(chars)}
 
 
+def covered_bigrams(info: QuestionInfo, text: str) -> set[str]:
+    """The text's bigrams, plus those of each question term the text holds under the reports' own word
+    (学校 in "建成第一小学"): the bigram feature counts what the term feature counts as found."""
+    found = _bigrams(text)
+    for t in info.terms:
+        if t not in text and term_found(t, text):
+            found |= _bigrams(t)
+    return found
+
+
 def question_core(info: QuestionInfo) -> str:
     """The question minus years, bodies and question words: what a clause must talk about."""
     core = info.text
@@ -125,8 +133,8 @@ def score_unit(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w
     core = _bigrams(question_core(info)) if info.lang == "zh" else set()
     f = {
         "terms": term_coverage(info.terms, text),
-        "bigrams": len(core & _bigrams(text)) / len(core) if core else 0.0,
-        "number": 1.0 if info.wants_number and _NUMBER_UNIT.search(text) else 0.0,
+        "bigrams": len(core & covered_bigrams(info, text)) / len(core) if core else 0.0,
+        "number": 1.0 if info.wants_number and has_asked_number(info, text) else 0.0,
         "year": 0.0,
         "year_conflict": 0.0,
         "prior": prior,

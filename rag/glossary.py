@@ -223,7 +223,8 @@ METRIC_TERMS: frozenset[str] = _words(
 # A term found in a Chinese question also brings its shorter common form, so that a report writing
 # 规上工业总产值 or 固定资产投入 still matches verbatim. Only substrings-in-common, never rival forms.
 # Words a report uses for what a question calls by another name: a question term counts as found in a
-# passage that holds one of these (学校 → 第一小学, 新建 → 建成). Used by rag.rerank.term_coverage.
+# passage that holds one of these (学校 → 第一小学, 新建 → 建成). Used by rag.rerank.term_found: term
+# coverage, and the bigram feature of rag.extractive.
 ZH_SYNONYMS: dict[str, tuple[str, ...]] = {
     "学校": ("小学", "中学", "幼儿园", "学校"),
     "新建": ("建成", "新建"),

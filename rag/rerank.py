@@ -41,6 +41,11 @@ class FeatureWeights:
     body: float = 0.2
 
 
+def term_found(term: str, text: str) -> bool:
+    """The term, or a word the reports use for it (学校 → 小学, 新建 → 建成), occurs in the text."""
+    return term in text or any(syn in text for syn in ZH_SYNONYMS.get(term, ()))
+
+
 def term_coverage(terms: tuple[str, ...], text: str) -> float:
     """Length-weighted share of the question's terms found in the text (or one of their synonyms, 学校 →
     小学). A term that is absent but contains a shorter term that is present (税收收入 ⊃ 税收 in
@@ -50,7 +55,7 @@ def term_coverage(terms: tuple[str, ...], text: str) -> float:
     total = hit = 0.0
     for t in terms:
         total += len(t)
-        if t in text or any(syn in text for syn in ZH_SYNONYMS.get(t, ())):
+        if term_found(t, text):
             hit += len(t)
         else:
             hit += max((len(u) for u in terms if len(u) >= 2 and u != t and u in t and u in text), default=0)

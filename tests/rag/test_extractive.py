@@ -9,6 +9,7 @@ from rag.extractive import (
     Weights,
     asked_years,
     best_candidate,
+    covered_bigrams,
     question_core,
     question_numbers,
     score_unit,
@@ -29,6 +30,7 @@ JW2021 = DocumentMeta(
     FIVE_YEARS,
     (2022, 2023, 2024, 2025, 2026),
 )
+ZJW2024 = DocumentMeta("张家窝镇", "张家窝镇政府工作报告", "2024-01-18", "赵林", "镇长", (2023,), (2024,))
 XQ2021 = DocumentMeta(
     "西青区", "2021年西青区政府工作报告", "2021-12-12", "殷学武", "代理区长", FIVE_YEARS, (2022,)
 )
@@ -297,3 +299,45 @@ def test_below_the_threshold_nothing_is_chosen() -> None:
 
 def test_no_passages_no_answer() -> None:
     assert select(ask("2019年精武镇税收收入是多少？"), []) is None
+
+
+# --------------------------------------------------------------------- report synonyms, asked measures
+
+PLAN_2024 = ("二、2024年工作安排", "（五）坚持抓好“三农”，全面助推乡村振兴")
+SCHOOL_2024 = (
+    "大力推进教育高质量发展，建成张家窝镇第一小学，配套购置常用、专业、办公等设备，确保今年9月如期开学投用"
+)
+GREENHOUSES_2024 = "实施绿亨种业科技园实验基地项目，投资1006万元，新建第五代日光温室10栋、连栋薄膜温室1栋"
+
+
+def test_covered_bigrams_count_a_term_found_under_its_report_synonym() -> None:
+    q = ask("张家窝镇2024年计划新建几所学校？")
+    assert question_core(q) == "新建学校"
+    school = covered_bigrams(q, SCHOOL_2024)  # 建成 for 新建, 小学 for 学校
+    assert {"新建", "学校"} <= school and "建学" not in school
+    greenhouses = covered_bigrams(q, GREENHOUSES_2024)
+    assert "新建" in greenhouses and "学校" not in greenhouses
+
+
+def test_the_school_building_plan_answers_how_many_schools_not_a_greenhouse_clause() -> None:
+    # the greenhouse clause shares only the verb 新建 and has figures of other measures (10栋, 1006万元)
+    q = ask("张家窝镇2024年计划新建几所学校？")
+    greenhouses = passage(GREENHOUSES_2024, PLAN_2024, ZJW2024, 1.0, "a")
+    school = passage(SCHOOL_2024, PLAN_2024, ZJW2024, 0.9, "b")
+    assert pick_text("张家窝镇2024年计划新建几所学校？", [greenhouses, school]) == SCHOOL_2024
+    (g,) = units(greenhouses, 0)
+    f = score_unit(q, g, greenhouses, 1.0, Weights()).features
+    assert f["number"] == 0.0 and f["bigrams"] == pytest.approx(1 / 3)
+    (u,) = units(school, 1)
+    f = score_unit(q, u, school, 0.9, Weights()).features
+    assert f["terms"] == 1.0 and f["bigrams"] == pytest.approx(2 / 3)
+
+
+def test_the_number_feature_wants_the_asked_measure() -> None:
+    p = passage("2024年新建小学2所，新增学位1200个", PLAN_2024, ZJW2024)
+    (u,) = units(p, 0)
+    assert score_unit(ask("张家窝镇2024年计划新建几所学校？"), u, p, 1.0, Weights()).features["number"] == 1.0
+    p = passage("2024年投资1006万元，新建日光温室10栋", PLAN_2024, ZJW2024)
+    (u,) = units(p, 0)
+    assert score_unit(ask("张家窝镇2024年计划新建几所学校？"), u, p, 1.0, Weights()).features["number"] == 0.0
+    assert score_unit(ask("张家窝镇2024年计划投资多少？"), u, p, 1.0, Weights()).features["number"] == 1.0

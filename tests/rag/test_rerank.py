@@ -16,6 +16,7 @@ from rag.rerank import (
     FeatureWeights,
     build_reranker,
     term_coverage,
+    term_found,
 )
 
 KNOWN = ("精武镇", "西青区", "张家窝镇")
@@ -191,3 +192,10 @@ def test_term_coverage_counts_report_synonyms() -> None:
     assert term_coverage(("新建", "学校"), "建成张家窝镇第一小学") == 1.0
     assert term_coverage(("新建", "学校"), "新建第五代日光温室10栋") == 0.5
     assert term_coverage(("学校",), "建设公园") == 0.0
+
+
+def test_term_found_literally_or_under_a_report_synonym() -> None:
+    assert term_found("学校", "建成张家窝镇第一小学") and term_found("新建", "建成张家窝镇第一小学")
+    assert term_found("学校", "天津霍元甲学校")
+    assert not term_found("学校", "新建第五代日光温室10栋")
+    assert not term_found("税收", "固定资产投资29亿元")
