@@ -7,6 +7,7 @@ Answer}``. The answerer is extractive (no LLM, the default) or any LangChain cha
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -85,7 +86,7 @@ class AnswerChain(Runnable[Any, Answer]):
         standalone = self._condense(ask)
         t_condense = time.perf_counter()
         info = self.retriever.analyze(standalone)
-        subs = decompose(info)
+        subs = [filtered(sub, ask.filters) for sub in decompose(info)]
         parts = [_Part(sub, self.retriever.retrieve(sub, ask.filters)) for sub in subs]
         t_retrieve = time.perf_counter()
         timings = {
@@ -225,6 +226,15 @@ class AnswerChain(Runnable[Any, Answer]):
             "context": sum(self.count_tokens(p.chunk.text) for p in passages),
             "answer": self.count_tokens(text) if text else 0,
         }
+
+
+def filtered(info: QuestionInfo, filters: Filters | None) -> QuestionInfo:
+    """The question as retrieval and the answerer must read it: a year filter (--year 2024, the UI's
+    year) is the asked year, so passages about it rank first and a clause about another year is no
+    answer, as if the question had named the year."""
+    if filters is None or filters.year is None or info.years == (filters.year,):
+        return info
+    return dataclasses.replace(info, years=(filters.year,))
 
 
 def _coerce(input: Any) -> AskInput:

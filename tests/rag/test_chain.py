@@ -18,8 +18,9 @@ from govqa.models.tokens import count_tokens
 from govqa.service import GovQA
 from govqa.settings import Settings
 from govqa.types import Answer
-from rag.chain import EN_LEAD, AnswerChain, AskInput
+from rag.chain import EN_LEAD, AnswerChain, AskInput, filtered
 from rag.llm_answer import REFUSALS, LLMAnswerer
+from rag.question import analyze_question
 from rag.scope import Filters
 
 TAX_2019 = "2019年全镇预计实现税收收入18亿元,同比增长36.8%"
@@ -197,6 +198,29 @@ def test_filters_restrict_the_scope(chain: AnswerChain) -> None:
     assert chain.invoke(AskInput(question, filters=Filters(document=JW2019))).citations[0].source == JW2019
     refused = chain.invoke(AskInput(question, filters=Filters(document=ZJW)))
     assert refused.refused and refused.text == "报告中没有找到精武镇的报告。"  # among the filtered ones
+
+
+def test_a_year_filter_is_the_asked_year() -> None:
+    info = analyze_question("税收收入是多少？", known_bodies=("精武镇",))
+    assert filtered(info, None) is info and filtered(info, Filters(body="精武镇")) is info
+    assert filtered(info, Filters(year=2024)).years == (2024,)
+    named = analyze_question("2019年精武镇税收收入是多少？", known_bodies=("精武镇",))
+    assert filtered(named, Filters(year=2019)) is named
+    assert filtered(named, Filters(year=2024)).years == (2024,)  # the filter wins, as it does for the scope
+
+
+def test_a_year_filter_answers_from_that_year_not_another_year_of_the_same_report(
+    svc: GovQA, chain: AnswerChain
+) -> None:
+    # the 2024 report of 精武镇 reviews 2024 (税收10.8亿元) and plans 2025 (also 税收收入10.8亿元)
+    answer = chain.invoke(AskInput("税收收入是多少？", filters=Filters(body="精武镇", year=2024)))
+    assert not answer.refused and TAX_2024 in answer.text
+    (c,) = answer.citations
+    assert c.source == JW2024 and "2024年工作回顾" in c.heading
+    answer = chain.invoke(AskInput("计划新建几所学校？", filters=Filters(body="张家窝镇", year=2024)))
+    assert not answer.refused and "第一小学" in answer.text
+    assert all("2024年工作安排" in c.heading for c in answer.citations)
+    assert_citations_exact(svc, answer)
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n"])

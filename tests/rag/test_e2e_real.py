@@ -11,6 +11,7 @@ import pytest
 from govqa.service import GovQA
 from govqa.types import Answer, Citation
 from rag.chain import EN_LEAD
+from rag.scope import Filters
 
 pytestmark = pytest.mark.model
 
@@ -129,4 +130,14 @@ def test_schools_zhangjiawo_plans_to_build_in_2024(real_service: GovQA) -> None:
     assert "建成张家窝镇第一小学" in answer.text and "温室" not in answer.text
     (c,) = answer.citations
     assert c.source == ZJW2024 and "2024年工作安排" in c.heading and "第一小学" in c.quote
+    check_citations(real_service, answer)
+
+
+def test_schools_with_the_body_and_year_as_filters(real_service: GovQA) -> None:
+    # README: govqa ask --body 张家窝镇 --year 2024 "计划新建几所学校？" (the filter year is the asked year:
+    # not the 2023 review's 新建家兴里小区电动自行车充电设施…华旭小学…操场提升改造)
+    answer = real_service.ask("计划新建几所学校？", filters=Filters(body="张家窝镇", year=2024))
+    assert not answer.refused and "建成张家窝镇第一小学" in answer.text, answer.text
+    (c,) = answer.citations
+    assert c.source == ZJW2024 and "2024年工作安排" in c.heading
     check_citations(real_service, answer)
