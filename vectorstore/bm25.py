@@ -24,6 +24,7 @@ import threading
 import unicodedata
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -111,21 +112,24 @@ class BM25Index:
     """Okapi BM25 over integer ids, updated in place.
 
     Every indexed document has a *slot* (0, 1, 2, ... in indexing order). Per term, postings are two
-    appendable arrays: slot (int32) and term frequency (uint16; uint32 for a term once a tf exceeds
-    65535). A forward array lists each slot's terms, so a delete can update document frequencies.
+    appendable arrays, slot-sorted: slot (int32) and term frequency (uint16; uint32 for a term once a
+    tf exceeds 65535). A forward array lists each slot's terms, so a delete can update document
+    frequencies.
 
     - ``add`` buffers the tokens; before the next query (or every ~2M tokens) the buffer is indexed in
       one batch with numpy (sort-based counting) instead of a Python loop per posting.
     - ``remove`` marks the slot dead (a tombstone) and subtracts its length and its terms' document
-      frequencies, so statistics stay exact at once; dead postings are skipped by queries and dropped
-      when dead slots outnumber live ones (compaction renumbers the slots).
-    - A query adds each term's weights into a dense float64 array over slots (a term lists a slot at
-      most once, so ``acc[slots] += w`` is exact), with the per-slot length normalisation computed once
-      per index state. The ranking is read best-first by partial selection (``np.partition``) in growing
-      batches, so the usual top-k never sorts every matching document.
+      frequencies, so the statistics are exact at once; dead postings are ignored by queries and
+      dropped when dead slots outnumber live ones (compaction renumbers the slots).
+    - A query adds each term's weights into a dense float64 array over slots (``np.add.at``, one pass;
+      the per-slot length normalisation is computed once per index state), then reads the ranking
+      best-first by partial selection (``np.partition``) in growing batches, so the usual top-k never
+      sorts every matching document.
 
-    Scores follow the formula term by term in float64 (same k1, b and idf as ever) and are returned as
-    float32; ties go to the lower id. Thread-safe: one lock guards the buffer, the arrays and the cache.
+    Scores: ``tf * (idf * (k1 + 1)) / (tf + k1 * (1 - b + b * length / avg_length))`` per term with
+    ``idf = ln(1 + (n - df + 0.5) / (df + 0.5))``, in float64, summed term by term in query order
+    (first occurrences), returned as float32; ties go to the lower id. Thread-safe: one lock guards
+    the buffer, the arrays and the per-state cache (queries run one at a time).
     """
 
     def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
@@ -146,8 +150,7 @@ class BM25Index:
         self._pending: dict[int, Sequence[str]] = {}  # added, not indexed yet
         self._pending_tokens = 0
         self._version = 0  # bumped by every change of the indexed documents
-        self._cache: tuple[int, np.ndarray, np.ndarray] | None = None  # version, norm per slot, dead slots
-        self._compact_min = _COMPACT_MIN
+        self._cache: tuple[int, _State] | None = None
 
     def __len__(self) -> int:
         return len(self._slot_of) + len(self._pending)
@@ -201,17 +204,18 @@ class BM25Index:
         return docs[order], scores[order]
 
     def ranked(self, tokens: Sequence[str]) -> Iterator[tuple[int, float]]:
-        """(id, score) of every matching document, best first; scored now, sorted lazily in batches."""
+        """(id, score) of every matching document, best first: scored now, put in order lazily, in
+        batches (the first ``_FIRST``, then 4x larger each), so reading the top few sorts little."""
         docs, scores = self._score(tokens)
         return _best_first(docs, scores)
 
     # --- internals (called with the lock held) -----------------------------------------------------------
     def _remove_indexed(self, docs: list[int]) -> None:
-        slots = np.array([self._slot_of.pop(d) for d in docs], dtype=np.int64)
+        slots = [self._slot_of.pop(d) for d in docs]
         start = np.frombuffer(self._fwd_start, dtype=np.int64)
         terms = np.frombuffer(self._fwd_terms, dtype=np.int32)
-        np.subtract.at(self._df, np.concatenate([terms[start[s] : start[s + 1]] for s in slots.tolist()]), 1)
-        for s in slots.tolist():
+        np.subtract.at(self._df, np.concatenate([terms[start[s] : start[s + 1]] for s in slots]), 1)
+        for s in slots:
             self._total_length -= self._slot_len[s]
             self._slot_len[s] = -1
         self._dead += len(slots)
@@ -225,19 +229,17 @@ class BM25Index:
         self._pending, self._pending_tokens = {}, 0
         lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(docs))
         vocab = self._vocab
-        terms = np.fromiter(
-            (vocab.setdefault(t, len(vocab)) for tokens in token_lists for t in tokens),
-            dtype=np.int64,
-            count=int(lengths.sum()),
-        )
+        flat = list(chain.from_iterable(token_lists))
+        for token in dict.fromkeys(flat):  # new terms get the next numbers (a loop over distinct ones)
+            if token not in vocab:
+                vocab[token] = len(vocab)
+        terms = np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))
         n_terms = len(vocab)
         for _ in range(len(self._post_slots), n_terms):
             self._post_slots.append(array("i"))
             self._post_tfs.append(array("H"))
         if n_terms > len(self._df):
-            self._df = np.concatenate(
-                [self._df, np.zeros(max(n_terms, 2 * len(self._df)) - len(self._df), np.int64)]
-            )
+            self._df = np.concatenate([self._df, np.zeros(max(n_terms, len(self._df)), np.int64)])
         first = len(self._slot_doc)
         if first + len(docs) >= 2**31:
             raise OverflowError("BM25Index holds at most 2**31 - 1 documents")
@@ -259,18 +261,19 @@ class BM25Index:
         for t in np.unique(term_sorted[tf_sorted > 0xFFFF]).tolist():
             if self._post_tfs[t].typecode == "H":
                 self._post_tfs[t] = array("I", self._post_tfs[t])
-        cuts = np.flatnonzero(np.diff(term_sorted)) + 1
-        starts = np.concatenate([[0], cuts]).tolist() if len(term_sorted) else []
-        stops = np.concatenate([cuts, [len(term_sorted)]]).tolist() if len(term_sorted) else []
-        for t, a, z in zip(term_sorted[starts].tolist(), starts, stops, strict=True):
-            self._post_slots[t].frombytes(slot_bytes[4 * a : 4 * z])
-            tf_array = self._post_tfs[t]
-            if tf_array.typecode == "H":
-                tf_array.frombytes(tf16[2 * a : 2 * z])
-            else:
-                if tf32 is None:
-                    tf32 = memoryview(tf_sorted.astype(np.uint32).tobytes())
-                tf_array.frombytes(tf32[4 * a : 4 * z])
+        if len(term_sorted):
+            cuts = np.flatnonzero(np.diff(term_sorted)) + 1
+            starts = np.concatenate([[0], cuts]).tolist()
+            stops = np.concatenate([cuts, [len(term_sorted)]]).tolist()
+            for t, a, z in zip(term_sorted[starts].tolist(), starts, stops, strict=True):
+                self._post_slots[t].frombytes(slot_bytes[4 * a : 4 * z])
+                tf_array = self._post_tfs[t]
+                if tf_array.typecode == "H":
+                    tf_array.frombytes(tf16[2 * a : 2 * z])
+                else:
+                    if tf32 is None:
+                        tf32 = memoryview(tf_sorted.astype(np.uint32).tobytes())
+                    tf_array.frombytes(tf32[4 * a : 4 * z])
         self._slot_doc.extend(docs)
         self._slot_len.frombytes(lengths.tobytes())
         self._slot_of.update(zip(docs, range(first, first + len(docs)), strict=True))
@@ -291,8 +294,7 @@ class BM25Index:
             tfs = np.frombuffer(tf_array, dtype=_TF_DTYPES[tf_array.typecode])
             self._post_slots[t] = _array("i", renumber[slots[keep]])
             self._post_tfs[t] = _array(tf_array.typecode, tfs[keep])
-        start = np.frombuffer(self._fwd_start, dtype=np.int64)
-        counts = np.diff(start)
+        counts: np.ndarray = np.diff(np.frombuffer(self._fwd_start, dtype=np.int64))
         self._fwd_terms = _array("i", np.frombuffer(self._fwd_terms, dtype=np.int32)[np.repeat(live, counts)])
         self._fwd_start = _array("q", np.concatenate([[0], np.cumsum(counts[live])]).astype(np.int64))
         docs = np.frombuffer(self._slot_doc, dtype=np.int64)[live]
@@ -303,43 +305,68 @@ class BM25Index:
         self._version += 1
         log.debug("BM25 index compacted to %d documents", len(docs))
 
-    def _prepared(self) -> tuple[np.ndarray, np.ndarray]:
-        """Index the buffer, compact if due; (k1 * (1 - b + b * length / avg) per slot, dead slots)."""
+    def _prepared(self) -> _State:
+        """Index the buffer, compact if due; the per-slot arrays queries need, cached per index state."""
         self._flush()
-        if self._dead > max(len(self._slot_of), self._compact_min):
+        if self._dead > max(len(self._slot_of), _COMPACT_MIN):
             self._compact()
         if self._cache is None or self._cache[0] != self._version:
             lengths = np.frombuffer(self._slot_len, dtype=np.int64).astype(np.float64)
-            avg_length = self._total_length / len(self._slot_of) if self._slot_of else 1.0
-            norm = self.k1 * (1.0 - self.b + self.b * lengths / (avg_length or 1.0))
+            avg_length = (self._total_length / len(self._slot_of) if self._slot_of else 1.0) or 1.0
+            norm = self.k1 * (1.0 - self.b + self.b * lengths / avg_length)
             dead = np.flatnonzero(lengths < 0)
             norm[dead] = 1.0  # any positive value: dead slots are zeroed after scoring
-            self._cache = (self._version, norm, dead)
-        return self._cache[1], self._cache[2]
+            self._cache = (self._version, _State(norm, dead, self.k1 + 1.0))
+        return self._cache[1]
 
     def _score(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, float32 scores) of the matching documents, in slot order."""
+        """(ids, float32 scores) of every matching document, unordered."""
         with self._lock:
-            norm, dead = self._prepared()
+            state = self._prepared()
             n = len(self._slot_of)
-            acc: np.ndarray | None = None
-            for token in dict.fromkeys(tokens):
-                term = self._vocab.get(token)
-                if term is None or not self._df[term]:
-                    continue
-                df = int(self._df[term])
-                idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-                slots = np.frombuffer(self._post_slots[term], dtype=np.int32)
-                tf_array = self._post_tfs[term]
-                tf = np.frombuffer(tf_array, dtype=_TF_DTYPES[tf_array.typecode]).astype(np.float64)
-                if acc is None:
-                    acc = np.zeros(len(norm), dtype=np.float64)
-                acc[slots] += idf * tf * (self.k1 + 1.0) / (tf + norm[slots])
-            if acc is None:
-                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-            acc[dead] = 0.0
-            hit = np.flatnonzero(acc)
-            return np.frombuffer(self._slot_doc, dtype=np.int64)[hit], acc[hit].astype(np.float32)
+            acc = state.acc  # all zeros between queries
+            try:
+                for token in dict.fromkeys(tokens):
+                    term = self._vocab.get(token)
+                    if term is None or not self._df[term]:
+                        continue
+                    df = int(self._df[term])
+                    idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+                    tf_array = self._post_tfs[term]
+                    tf = np.frombuffer(tf_array, dtype=_TF_DTYPES[tf_array.typecode])
+                    state.add_to(acc, np.frombuffer(self._post_slots[term], dtype=np.int32), tf, idf)
+                acc[state.dead] = 0.0
+                hit = np.flatnonzero(acc)
+                scores = acc[hit].astype(np.float32)
+                acc[hit] = 0.0
+            except BaseException:
+                acc.fill(0.0)
+                raise
+            return np.frombuffer(self._slot_doc, dtype=np.int64)[hit], scores
+
+
+class _State:
+    """Per-slot arrays for one index state (length normalisation, dead slots) and scratch space."""
+
+    def __init__(self, norm: np.ndarray, dead: np.ndarray, k1_plus_1: float) -> None:
+        self.norm = norm  # k1 * (1 - b + b * length / avg_length)
+        self.dead = dead
+        self.k1_plus_1 = k1_plus_1
+        self.acc = np.zeros(len(norm), dtype=np.float64)  # the score accumulator, zeroed after each use
+        self._scratch = np.empty((2, 0), dtype=np.float64)
+
+    def add_to(self, acc: np.ndarray, slots: np.ndarray, tf: np.ndarray, idf: float) -> None:
+        """``acc[slots] += tf * (idf * (k1 + 1)) / (tf + norm[slots])`` without temporaries; the adds in
+        one pass (``np.add.at``; a term lists a slot once, so it is the plain sum, term after term)."""
+        m = len(slots)
+        if self._scratch.shape[1] < m:
+            self._scratch = np.empty((2, max(m, 2 * self._scratch.shape[1])), dtype=np.float64)
+        weight, denominator = self._scratch[0, :m], self._scratch[1, :m]
+        np.take(self.norm, slots, out=denominator)
+        np.add(denominator, tf, out=denominator)
+        np.multiply(tf, idf * self.k1_plus_1, out=weight)
+        np.divide(weight, denominator, out=weight)
+        np.add.at(acc, slots, weight)
 
 
 def _best(docs: np.ndarray, scores: np.ndarray, r: int) -> np.ndarray:

@@ -165,7 +165,7 @@ class ReferenceBM25:
                 tf = c[term]
                 if tf:
                     norm = self.k1 * (1 - self.b + self.b * len(self.docs[d]) / avg)
-                    scores[d] = scores.get(d, 0.0) + idf * tf * (self.k1 + 1) / (tf + norm)
+                    scores[d] = scores.get(d, 0.0) + tf * (idf * (self.k1 + 1)) / (tf + norm)
         ranked = sorted(((-np.float32(s), d) for d, s in scores.items()))
         return [d for _, d in ranked], [float(-s) for s, _ in ranked]
 
