@@ -102,7 +102,7 @@ def _jieba() -> Any:
     return _jieba_instance
 
 
-_FLUSH_TOKENS = 1 << 21  # buffered tokens that trigger indexing a batch (bounds the temporary arrays)
+_FLUSH_TOKENS = 1 << 19  # buffered tokens that trigger indexing a batch (bounds its temporary arrays)
 _FIRST = 128  # ranked(): documents in the first sorted batch; each later batch is 4x larger
 _COMPACT_MIN = 4096  # dead slots are dropped once they outnumber the live ones and this
 _TF_DTYPES: dict[str, type[np.unsignedinteger[Any]]] = {"H": np.uint16, "I": np.uint32}
@@ -116,7 +116,7 @@ class BM25Index:
     tf exceeds 65535). A forward array lists each slot's terms, so a delete can update document
     frequencies.
 
-    - ``add`` buffers the tokens; before the next query (or every ~2M tokens) the buffer is indexed in
+    - ``add`` buffers the tokens; before the next query (or every ~500k tokens) the buffer is indexed in
       one batch with numpy (sort-based counting) instead of a Python loop per posting.
     - ``remove`` marks the slot dead (a tombstone) and subtracts its length and its terms' document
       frequencies, so the statistics are exact at once; dead postings are ignored by queries and
