@@ -18,7 +18,8 @@ from govqa.settings import Settings
 from govqa.types import Answer
 from ingest.loaders import LoadedFile
 from ingest.pipeline import FileOutcome, Ingestor, IngestReport, ProgressFn
-from vectorstore.corpus import CorpusIndex, DocumentRecord
+from vectorstore.base import Corpus, DocumentRecord
+from vectorstore.corpus import CorpusIndex
 from vectorstore.faiss_index import IndexSpec
 
 log = logging.getLogger(__name__)
@@ -31,13 +32,27 @@ def sample_reports() -> list[Path]:
     return sorted(SAMPLES_DIR.glob("*.txt"))
 
 
+def open_corpus(settings: Settings, embedder: Embedder) -> Corpus:
+    """The corpus ``settings.vector_backend`` names: the FAISS index folder, or a Milvus collection."""
+    if settings.vector_backend == "milvus":
+        from vectorstore.milvus_corpus import MilvusCorpus
+
+        return MilvusCorpus.from_settings(embedder, settings)
+    return CorpusIndex.open(
+        settings.index_dir,
+        embedder,
+        bm25_tokenizer=settings.bm25_tokenizer,
+        index_spec=IndexSpec.from_settings(settings),
+    )
+
+
 class GovQA:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.RLock()
         self._write_lock = threading.Lock()
         self._embedder: Embedder | None = None
-        self._index: CorpusIndex | None = None
+        self._index: Corpus | None = None
         self._chain: Any = None
         self._retriever: Any = None
 
@@ -50,15 +65,10 @@ class GovQA:
             return self._embedder
 
     @property
-    def index(self) -> CorpusIndex:
+    def index(self) -> Corpus:
         with self._lock:
             if self._index is None:
-                self._index = CorpusIndex.open(
-                    self.settings.index_dir,
-                    self.embedder,
-                    bm25_tokenizer=self.settings.bm25_tokenizer,
-                    index_spec=IndexSpec.from_settings(self.settings),
-                )
+                self._index = open_corpus(self.settings, self.embedder)
             return self._index
 
     @property

@@ -70,7 +70,10 @@ class Settings(BaseSettings):
     faiss_hnsw_m: int = Field(default=32, description="HNSW links per node (memory ~ 8*M bytes/vector).")
     faiss_ef_search: int = Field(default=64, description="HNSW search breadth (recall vs latency).")
     faiss_nprobe: int = Field(default=16, description="IVF cells searched per query (recall vs latency).")
-    # Milvus (MilvusVectorStore.from_settings; not yet behind CorpusIndex, see README "Scaling out")
+    # --- corpus backend: FAISS + SQLite in data_dir/index (default), or Milvus (README "Scaling out") --
+    vector_backend: Literal["faiss", "milvus"] = Field(
+        default="faiss", description="'faiss': one folder on this machine; 'milvus': a Milvus deployment."
+    )
     milvus_uri: str = Field(
         default="", description="http://host:19530 for a cluster, or a local file for milvus-lite."
     )

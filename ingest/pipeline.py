@@ -19,7 +19,7 @@ from govqa.models.embedders import Embedder
 from ingest.chunking import split_document
 from ingest.document import make_document
 from ingest.loaders import LoadedFile, expand_paths, load_file
-from vectorstore.corpus import CorpusIndex
+from vectorstore.base import Corpus
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +67,11 @@ class IngestReport:
 
 
 class Ingestor:
-    """Adds files to a ``CorpusIndex`` with an ``Embedder``; chunking budget from the settings."""
+    """Adds files to a ``Corpus`` (FAISS folder or Milvus) with an ``Embedder``; chunking budget from the settings."""
 
     def __init__(
         self,
-        index: CorpusIndex,
+        index: Corpus,
         embedder: Embedder,
         *,
         max_tokens: int,

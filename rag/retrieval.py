@@ -23,7 +23,7 @@ from rag.fusion import minmax, rrf
 from rag.question import QuestionInfo, analyze_question
 from rag.rerank import FeatureReranker, Reranker
 from rag.scope import DocInfo, Filters, Scope, other_places, resolve_scope
-from vectorstore.corpus import CorpusIndex
+from vectorstore.base import Corpus
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class Retrieval:
 class HybridRetriever:
     def __init__(
         self,
-        index: CorpusIndex,
+        index: Corpus,
         embedder: Embedder,
         *,
         candidates: int = 30,

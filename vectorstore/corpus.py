@@ -13,16 +13,15 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
 
-from govqa.errors import NotFoundError
 from govqa.models.embedders import Embedder
-from govqa.types import Chunk, Document, DocumentMeta, Passage
+from govqa.types import Chunk, Document, Passage
+from vectorstore.base import Allow, DocumentRecord, check_chunks, chunk_order, not_found
 from vectorstore.bm25 import BM25Index, get_tokenizer
 from vectorstore.convert import chunk_to_item, row_to_chunk
 from vectorstore.faiss_index import IndexSpec
@@ -32,34 +31,7 @@ from vectorstore.storage import IndexFolder
 
 log = logging.getLogger(__name__)
 
-Allow = Callable[[Chunk], bool]
 _DOC_COLUMNS = "doc_id, source, sha256, meta, chunk_count, ingested_at"
-
-
-@dataclass(frozen=True)
-class DocumentRecord:
-    """A stored report as listed: no text (``CorpusIndex.document_text`` has it)."""
-
-    doc_id: str
-    source: str
-    sha256: str
-    meta: DocumentMeta
-    chunk_count: int
-    ingested_at: str  # ISO 8601, UTC
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "doc_id": self.doc_id,
-            "source": self.source,
-            "sha256": self.sha256,
-            "meta": self.meta.to_dict(),
-            "chunk_count": self.chunk_count,
-            "ingested_at": self.ingested_at,
-        }
-
-
-def _record(r: tuple[Any, ...]) -> DocumentRecord:
-    return DocumentRecord(r[0], r[1], r[2], DocumentMeta.from_dict(json.loads(r[3])), int(r[4]), r[5])
 
 
 class _BM25View:
@@ -142,26 +114,26 @@ class CorpusIndex:
     def documents(self) -> list[DocumentRecord]:
         with self._folder.read() as conn:
             rows = conn.execute(f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY source, doc_id").fetchall()
-        return [_record(r) for r in rows]
+        return [DocumentRecord.from_row(r) for r in rows]
 
     def get_document(self, doc_id: str) -> DocumentRecord | None:
         with self._folder.read() as conn:
             r = conn.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        return _record(r) if r else None
+        return DocumentRecord.from_row(r) if r else None
 
     def find_by_source(self, source: str) -> DocumentRecord | None:
         with self._folder.read() as conn:
             r = conn.execute(
                 f"SELECT {_DOC_COLUMNS} FROM documents WHERE source = ? ORDER BY ingested_at DESC", (source,)
             ).fetchone()
-        return _record(r) if r else None
+        return DocumentRecord.from_row(r) if r else None
 
     def document_text(self, doc_id: str) -> str:
         """The cleaned canonical text citations quote."""
         with self._folder.read() as conn:
             r = conn.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         if r is None:
-            raise _not_found(doc_id)
+            raise not_found(doc_id)
         return str(r[0])
 
     def existing_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
@@ -173,7 +145,7 @@ class CorpusIndex:
     def replace_document(self, doc: Document, chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Store ``doc`` with exactly these chunks, atomically replacing whatever it had before."""
         vectors = np.asarray(vectors, dtype=np.float32)
-        _check_chunks(doc, chunks, vectors)
+        check_chunks(doc, chunks, vectors)
         vectors = normalise_rows(vectors) if len(chunks) else vectors
         tokens = self._folder.tokenize([c.embed_text for c in chunks])
         items = [chunk_to_item(c, v, t) for c, v, t in zip(chunks, vectors, tokens, strict=True)]
@@ -205,7 +177,7 @@ class CorpusIndex:
     def delete_document(self, doc_id: str) -> None:
         with self._folder.write() as tx:
             if tx.query("SELECT 1 FROM documents WHERE doc_id = ?", (doc_id,)).fetchone() is None:
-                raise _not_found(doc_id)
+                raise not_found(doc_id)
             tx.delete_docs([doc_id])
             tx.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
         log.info("deleted document %s", doc_id)
@@ -269,10 +241,6 @@ class CorpusIndex:
         self.close()
 
 
-def _not_found(doc_id: str) -> NotFoundError:
-    return NotFoundError(f"no document with id {doc_id!r}; list the ids with `govqa docs list`")
-
-
 def _keep(allow: Allow | None) -> Callable[[Row], bool]:
     if allow is None:
         return lambda row: row.doc_id is not None
@@ -284,22 +252,4 @@ def _passage(row: Row, score: float, kind: str) -> Passage:
 
 
 def _in_order(rows: list[Row]) -> list[Chunk]:
-    return sorted((row_to_chunk(r) for r in rows), key=lambda c: (c.doc_id, c.ordinal, c.start))
-
-
-def _check_chunks(doc: Document, chunks: list[Chunk], vectors: np.ndarray) -> None:
-    if not chunks and vectors.size == 0:
-        return
-    if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
-        raise ValueError(
-            f"{doc.source}: got {vectors.shape[0] if vectors.ndim else 0} vectors for {len(chunks)} chunks"
-        )
-    seen: set[str] = set()
-    for c in chunks:
-        if c.doc_id != doc.doc_id:
-            raise ValueError(f"chunk {c.chunk_id!r} belongs to {c.doc_id!r}, not to {doc.doc_id!r}")
-        if c.chunk_id in seen:
-            raise ValueError(f"{doc.source}: chunk id {c.chunk_id!r} appears twice")
-        seen.add(c.chunk_id)
-        if doc.text[c.start : c.end] != c.text:
-            raise ValueError(f"{doc.source}: chunk {c.chunk_id!r} is not document.text[{c.start}:{c.end}]")
+    return sorted((row_to_chunk(r) for r in rows), key=chunk_order)

@@ -6,10 +6,11 @@ cosine similarities (inner product of L2-normalised vectors), ``filter`` is a di
 scalar values become a Milvus expression on the JSON ``metadata`` field, so the server filters) or a
 callable on the metadata (applied here, over-fetching).
 
-One collection: ``id`` (VARCHAR primary key), ``text`` (VARCHAR with the jieba analyser),
-``metadata`` (JSON), ``vector`` (FLOAT_VECTOR, HNSW/IP on a cluster, FLAT on milvus-lite) and, with
-``bm25=True``, ``sparse``: Milvus's own BM25 function over ``text`` (Milvus >= 2.5; milvus-lite 3.x has
-it), searched by ``bm25_search``. The embedding model's name is a collection property;
+One collection: ``id`` (VARCHAR primary key), ``text`` (VARCHAR, the page content), ``metadata``
+(JSON), ``vector`` (FLOAT_VECTOR, HNSW/IP on a cluster, FLAT on milvus-lite) and, with ``bm25=True``,
+``index_text`` (VARCHAR with the jieba analyser: what BM25 sees, NFKC-normalised; the text itself unless
+``upsert_embedded`` is given another, e.g. a chunk's title › headings + body) and ``sparse``: Milvus's own
+BM25 function over ``index_text`` (Milvus >= 2.5; milvus-lite 3.x has it), searched by ``bm25_search``. The embedding model's name is a collection property;
 opening it with another model is refused. The collection is created on the first add (the dimension
 comes from the first vectors). pymilvus is imported only when a store is built (extra ``milvus``).
 """
@@ -31,6 +32,7 @@ from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from govqa.errors import IndexMismatchError
 from govqa.models.embedders import Embedder
+from vectorstore.bm25 import normalise
 from vectorstore.faiss_store import embedding_identity, normalise_rows
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,7 @@ class MilvusVectorStore(VectorStore):
         if self.lite:
             Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
         self._client = MilvusClient(self.uri, token=token)
+        self._dim: int | None = None
         self._ready = self._client.has_collection(collection)
         if self._ready:
             self._check_model()
@@ -129,25 +132,26 @@ class MilvusVectorStore(VectorStore):
         client = self._client
         schema = client.create_schema(auto_id=False, description="govqa chunks")
         schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=512)
-        schema.add_field(
-            "text",
-            DataType.VARCHAR,
-            max_length=65_535,
-            enable_analyzer=self.bm25,
-            analyzer_params={"tokenizer": "jieba"} if self.bm25 else None,
-        )
+        schema.add_field("text", DataType.VARCHAR, max_length=65_535)
         schema.add_field("metadata", DataType.JSON)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
         params = client.prepare_index_params()
         hnsw = {"M": 32, "efConstruction": 80} if self.index_type == "HNSW" else {}
         params.add_index("vector", index_type=self.index_type, metric_type="IP", params=hnsw)
         if self.bm25:
+            schema.add_field(
+                "index_text",
+                DataType.VARCHAR,
+                max_length=65_535,
+                enable_analyzer=True,
+                analyzer_params={"tokenizer": "jieba"},
+            )
             schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
             schema.add_function(
                 Function(
                     name="text_bm25",
                     function_type=FunctionType.BM25,
-                    input_field_names=["text"],
+                    input_field_names=["index_text"],
                     output_field_names=["sparse"],
                 )
             )
@@ -198,16 +202,82 @@ class MilvusVectorStore(VectorStore):
             if i not in stored or stored[i].page_content != t or stored[i].metadata != m
         ]
         if todo:
-            vectors = self._embed_passages([t for _, t, _ in todo])
-            if not self._ready:
-                self._create(int(vectors.shape[1]))
-            rows = [
-                {"id": i, "text": t, "metadata": m, "vector": v}
-                for (i, t, m), v in zip(todo, vectors.tolist(), strict=True)
-            ]
-            for start in range(0, len(rows), 1000):
-                self._client.upsert(self.collection, rows[start : start + 1000])
+            new_texts = [t for _, t, _ in todo]
+            self.upsert_embedded(
+                [i for i, _, _ in todo], new_texts, [m for _, _, m in todo], self._embed_passages(new_texts)
+            )
         return out_ids
+
+    def upsert_embedded(
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+        vectors: np.ndarray,
+        index_texts: Sequence[str] | None = None,
+    ) -> None:
+        """Write rows whose vectors are already computed (normalised here); ``index_texts`` is what BM25
+        indexes (default: the texts). Creates the collection on the first write."""
+        vectors = normalise_rows(vectors) if len(ids) else np.asarray(vectors, dtype=np.float32)
+        if not len(ids):
+            return
+        if not self._ready:
+            self._create(int(vectors.shape[1]))
+        elif self.dim is not None and vectors.shape[1] != self.dim:
+            raise IndexMismatchError(
+                f"Milvus collection {self.collection!r} holds {self.dim}-dimensional vectors, "
+                f"got {vectors.shape[1]}"
+            )
+        index_texts = texts if index_texts is None else index_texts
+        rows = []
+        for i, t, m, v, x in zip(ids, texts, metadatas, vectors.tolist(), index_texts, strict=True):
+            row: dict[str, Any] = {"id": i, "text": t, "metadata": m, "vector": v}
+            if self.bm25:
+                row["index_text"] = normalise(x)
+            rows.append(row)
+        for start in range(0, len(rows), 1000):
+            self._client.upsert(self.collection, rows[start : start + 1000])
+
+    @property
+    def dim(self) -> int | None:
+        """The collection's vector dimension (None before the first write)."""
+        if not self._ready:
+            return None
+        if self._dim is None:
+            described = self._client.describe_collection(self.collection)
+            for f in described.get("fields", []):
+                if f.get("name") == "vector":
+                    self._dim = int((f.get("params") or {}).get("dim", 0)) or None
+        return self._dim
+
+    def vectors_of(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored (normalised) vectors of the ids that exist."""
+        if not self._ready or not ids:
+            return {}
+        got = self._client.get(self.collection, ids=list(dict.fromkeys(ids)), output_fields=["id", "vector"])
+        return {r["id"]: np.asarray(r["vector"], dtype=np.float32) for r in got}
+
+    def rows(self, filter: str, *, strong: bool = False) -> list[dict[str, Any]]:
+        """Every row matching the Milvus ``filter`` expression (id, text, metadata), paged."""
+        if not self._ready:
+            return []
+        extra = {"consistency_level": "Strong"} if strong else {}
+        it = self._client.query_iterator(
+            self.collection, batch_size=1000, filter=filter, output_fields=_FIELDS, **extra
+        )
+        out: list[dict[str, Any]] = []
+        try:
+            while batch := it.next():
+                out.extend(batch)
+        finally:
+            it.close()
+        return out
+
+    def count(self) -> int:
+        if not self._ready:
+            return 0
+        got = self._client.query(self.collection, filter="", output_fields=["count(*)"])
+        return int(got[0]["count(*)"]) if got else 0
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool:
         """Delete by id (missing ids are fine); ``ids=None`` deletes everything."""
@@ -247,7 +317,7 @@ class MilvusVectorStore(VectorStore):
     def similarity_search_with_score_by_vector(
         self, embedding: Sequence[float] | np.ndarray, k: int = 4, filter: Filter | None = None
     ) -> list[tuple[Document, float]]:
-        return [(_document(hit), score) for hit, score in self._search(embedding, k, filter)]
+        return [(_document(hit), score) for hit, score in self.search_hits(embedding, k, filter)]
 
     def max_marginal_relevance_search(
         self,
@@ -272,7 +342,7 @@ class MilvusVectorStore(VectorStore):
         **kwargs: Any,
     ) -> list[Document]:
         query = normalise_rows(embedding)[0]
-        found = self._search(query, fetch_k, filter, vectors=True)
+        found = self.search_hits(query, fetch_k, filter, vectors=True)
         if not found:
             return []
         matrix = np.array([hit["vector"] for hit, _ in found], dtype=np.float32)
@@ -287,7 +357,7 @@ class MilvusVectorStore(VectorStore):
             return []
         if not self.bm25:
             raise IndexMismatchError(f"Milvus collection {self.collection!r} was created without BM25")
-        return [(_document(hit), score) for hit, score in self._search(query, k, filter, field="sparse")]
+        return [(_document(hit), score) for hit, score in self.search_hits(normalise(query), k, filter)]
 
     def _select_relevance_score_fn(self) -> Callable[[float], float]:
         return lambda cosine: max(0.0, min(1.0, cosine))
@@ -308,29 +378,36 @@ class MilvusVectorStore(VectorStore):
         return store
 
     # --- internals -----------------------------------------------------------------------------------
-    def _search(
+    def search_hits(
         self,
         query: Sequence[float] | np.ndarray | str,
         k: int,
-        filter: Filter | None,
+        filter: Filter | None = None,
         *,
-        field: str = "vector",
+        keep_hit: Callable[[dict[str, Any]], bool] | None = None,
         vectors: bool = False,
     ) -> list[tuple[dict[str, Any], float]]:
+        """The ``k`` best rows (``{"id", "text", "metadata"}``, score): dense for a vector, native BM25
+        for a string (already normalised). ``filter`` as in ``similarity_search``; ``keep_hit`` is checked
+        here on each whole row (over-fetching until ``k`` pass or the collection is exhausted)."""
         if not self._ready or k <= 0:
             return []
+        field = "sparse" if isinstance(query, str) else "vector"
         data: Any = [query] if isinstance(query, str) else normalise_rows(query).tolist()
         expr, rest = ("", {}) if filter is None or callable(filter) else filter_expression(filter)
-        keep = _keep(filter if callable(filter) else rest or None)
+        checks = [keep_hit] if keep_hit is not None else []
+        keep_meta = _keep(filter if callable(filter) else rest or None)
+        if keep_meta is not None:
+            checks.append(lambda e: keep_meta(e["metadata"] or {}))
         fields = [*_FIELDS, "vector"] if vectors else _FIELDS
-        limit = min(k if keep is None else max(8 * k, 64), MAX_TOPK)
+        limit = min(k if not checks else max(8 * k, 64), MAX_TOPK)
         while True:
             hits = self._client.search(
                 self.collection, data, filter=expr, limit=limit, output_fields=fields, anns_field=field
             )[0]
             found = [(h["entity"] | {"id": h["id"]}, float(h["distance"])) for h in hits]
-            if keep is not None:
-                found = [(e, s) for e, s in found if keep(e["metadata"] or {})]
+            if checks:
+                found = [(e, s) for e, s in found if all(c(e) for c in checks)]
             if len(found) >= k or len(hits) < limit or limit >= MAX_TOPK:
                 return found[:k]
             limit = min(4 * limit, MAX_TOPK)
