@@ -153,7 +153,8 @@ class BM25Index:
         self._cache: tuple[int, _State] | None = None
 
     def __len__(self) -> int:
-        return len(self._slot_of) + len(self._pending)
+        with self._lock:  # a batch being indexed moves from _pending to _slot_of
+            return len(self._slot_of) + len(self._pending)
 
     @property
     def _doc_terms(self) -> set[int]:
