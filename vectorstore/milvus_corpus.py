@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -34,10 +35,15 @@ from govqa.types import Chunk, Document, DocumentMeta, Passage
 from vectorstore.base import Allow, DocumentRecord, check_chunks, chunk_order, not_found
 from vectorstore.convert import chunk_metadata
 from vectorstore.faiss_store import embedding_identity, normalise_rows
-from vectorstore.milvus_store import MilvusVectorStore
+from vectorstore.milvus_store import MilvusVectorStore, query_all
 
 log = logging.getLogger(__name__)
 
+# milvus-lite does not return an iterator session timestamp; pymilvus warns on every paged query and
+# falls back to a client-side one, which is what we want.
+logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)
+
+LIST_TTL = 2.0  # seconds a document listing is reused (question analysis reads it several times)
 TEXT_PART = 16_000  # characters per text row: ≤ 64,000 bytes of UTF-8 even at 4 bytes a character
 _PLACEHOLDER = [0.0, 0.0]
 
@@ -60,6 +66,7 @@ class MilvusCorpus:
         self._client = store._client
         self._docs = f"{store.collection}_docs"
         self.model, self._dim = embedding_identity(embedder)
+        self._listed: tuple[float, list[DocumentRecord]] | None = None
         if not self._client.has_collection(self._docs):
             self._create_docs()
 
@@ -129,25 +136,19 @@ class MilvusCorpus:
 
     # --- documents -----------------------------------------------------------------------------------
     def _doc_rows(self, filter: str, *, strong: bool = False) -> list[dict[str, Any]]:
-        extra = {"consistency_level": "Strong"} if strong else {}
-        it = self._client.query_iterator(
-            self._docs,
-            batch_size=1000,
-            filter=filter,
-            output_fields=["id", "doc_id", "kind", "source", "part", "body"],
-            **extra,
-        )
-        out: list[dict[str, Any]] = []
-        try:
-            while batch := it.next():
-                out.extend(batch)
-        finally:
-            it.close()
-        return out
+        fields = ["id", "doc_id", "kind", "source", "part", "body"]
+        return query_all(self._client, self._docs, filter, fields, strong=strong)
 
     def documents(self) -> list[DocumentRecord]:
+        """Every document, by source; a listing is reused for ``LIST_TTL`` seconds unless this handle
+        writes (other hosts' changes show within that, like a ``Bounded`` read)."""
+        listed = self._listed
+        if listed is not None and time.monotonic() - listed[0] < LIST_TTL:
+            return list(listed[1])
         rows = self._doc_rows('kind == "record"')
-        return sorted((_record(r) for r in rows), key=lambda r: (r.source, r.doc_id))
+        records = sorted((_record(r) for r in rows), key=lambda r: (r.source, r.doc_id))
+        self._listed = (time.monotonic(), records)
+        return list(records)
 
     def get_document(self, doc_id: str) -> DocumentRecord | None:
         got = self._client.get(
@@ -177,8 +178,8 @@ class MilvusCorpus:
         check_chunks(doc, chunks, vectors)
         if chunks:
             vectors = normalise_rows(vectors)
-            want = self._store.dim or self._dim
-            if want is not None and vectors.shape[1] != want:
+            want = self._store.dim or self._dim  # 0: a lazily loaded model, learnt from the first write
+            if want and vectors.shape[1] != want:
                 raise IndexMismatchError(
                     f"{doc.source}: got {vectors.shape[1]}-dimensional vectors, the corpus holds {want} "
                     f"({self.model})"
@@ -203,6 +204,7 @@ class MilvusCorpus:
         if stale:
             self._store.delete(stale)
         self._write_doc(doc, len(chunks))
+        self._listed = None
         log.info("stored %s (%s): %d chunks in Milvus", doc.doc_id, doc.source, len(chunks))
 
     def _write_doc(self, doc: Document, chunk_count: int) -> None:
@@ -235,6 +237,7 @@ class MilvusCorpus:
             self._store.delete(chunk_ids)
         self._client.delete(self._docs, filter=f'kind == "text" and doc_id == {_q(doc_id)}')
         self._client.delete(self._docs, ids=[f"{doc_id}#record"])
+        self._listed = None
         log.info("deleted document %s from Milvus", doc_id)
 
     # --- chunks --------------------------------------------------------------------------------------
@@ -275,7 +278,7 @@ class MilvusCorpus:
             "chunks": chunks,
             "vectors": chunks,
             "embedding_model": self.model,
-            "dim": self._store.dim or self._dim,
+            "dim": self._store.dim or self._dim or None,
             "bm25_tokenizer": "milvus-jieba",
             "consistency_level": self._store.consistency_level,
         }

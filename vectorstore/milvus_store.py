@@ -258,20 +258,10 @@ class MilvusVectorStore(VectorStore):
         return {r["id"]: np.asarray(r["vector"], dtype=np.float32) for r in got}
 
     def rows(self, filter: str, *, strong: bool = False) -> list[dict[str, Any]]:
-        """Every row matching the Milvus ``filter`` expression (id, text, metadata), paged."""
+        """Every row matching the Milvus ``filter`` expression (id, text, metadata)."""
         if not self._ready:
             return []
-        extra = {"consistency_level": "Strong"} if strong else {}
-        it = self._client.query_iterator(
-            self.collection, batch_size=1000, filter=filter, output_fields=_FIELDS, **extra
-        )
-        out: list[dict[str, Any]] = []
-        try:
-            while batch := it.next():
-                out.extend(batch)
-        finally:
-            it.close()
-        return out
+        return query_all(self._client, self.collection, filter, _FIELDS, strong=strong)
 
     def count(self) -> int:
         if not self._ready:
@@ -430,6 +420,27 @@ class MilvusVectorStore(VectorStore):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def query_all(
+    client: Any, collection: str, filter: str, fields: list[str], *, strong: bool = False
+) -> list[dict[str, Any]]:
+    """Every row matching ``filter``: one query when they fit in Milvus's result window (16,384 rows),
+    else paged with a query iterator."""
+    extra = {"consistency_level": "Strong"} if strong else {}
+    rows: list[dict[str, Any]] = client.query(
+        collection, filter=filter, output_fields=fields, limit=MAX_TOPK, **extra
+    )
+    if len(rows) < MAX_TOPK:
+        return rows
+    it = client.query_iterator(collection, batch_size=1000, filter=filter, output_fields=fields, **extra)
+    rows = []
+    try:
+        while batch := it.next():
+            rows.extend(batch)
+    finally:
+        it.close()
+    return rows
 
 
 def _keep(filter: Filter | None) -> Callable[[dict[str, Any]], bool] | None:

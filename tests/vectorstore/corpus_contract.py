@@ -176,6 +176,15 @@ class CorpusContract:
             assert view(index) == before
             self.check_consistent(index)
 
+    def test_unknown_dimension_is_learnt_from_the_first_vectors(self, tmp_path: Path) -> None:
+        lazy = HashingEmbedder(64)
+        lazy.dim = 0  # like a sentence-transformers model not loaded yet
+        with self.open_corpus(tmp_path / "idx", lazy) as index:
+            store(index, "a", REPORT_A, "精武镇")
+            assert index.stats()["dim"] == 64
+        with self.open_corpus(tmp_path / "idx") as index:
+            assert len(index.all_chunks()) == 3
+
     def test_other_embedding_model_is_refused(self, tmp_path: Path) -> None:
         path = tmp_path / "idx"
         with self.open_corpus(path) as index:

@@ -74,16 +74,6 @@ def test_empty_index_adopts_a_new_model(tmp_path: Path) -> None:
         assert index.stats()["embedding_model"] == "fake-64" and index.stats()["dim"] == 64
 
 
-def test_unknown_dimension_is_learnt_from_the_first_vectors(tmp_path: Path) -> None:
-    lazy = HashingEmbedder(64)
-    lazy.dim = 0  # like a sentence-transformers model not loaded yet
-    with CorpusIndex.open(tmp_path / "idx", lazy) as index:
-        store(index, "a", REPORT_A, "精武镇")
-        assert index.stats()["dim"] == 64
-    with CorpusIndex.open(tmp_path / "idx", EMBEDDER) as index:
-        assert len(index.all_chunks()) == 3
-
-
 def test_corrupt_database_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "idx"
     path.mkdir()
