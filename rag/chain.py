@@ -69,7 +69,7 @@ class AnswerChain(Runnable[Any, Answer]):
 
     @property
     def mode(self) -> str:
-        return "llm" if self.llm_answerer is not None else "extractive"
+        return self.llm_answerer.mode if self.llm_answerer is not None else "extractive"
 
     # --- Runnable ------------------------------------------------------------------------------
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
@@ -212,7 +212,7 @@ class AnswerChain(Runnable[Any, Answer]):
         final.question = ask.question
         final.standalone_question = standalone
         final.retrieved = _merge([p.retrieval.passages for p in parts])
-        final.mode = "llm"
+        final.mode = self.llm_answerer.mode  # "local" or "openai"
         final.timings_ms = {
             **timings,
             **final.timings_ms,

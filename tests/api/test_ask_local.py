@@ -64,7 +64,7 @@ def test_local_mode_streams_deltas_before_citations_and_done(make_api: MakeApi) 
     assert set(names[:-2]) == {"delta"} and len(names) - 2 > len(early)
     done = rest[-1][1]
     assert "".join(d["text"] for e, d in early + rest if e == "delta") == fake.reply == done["answer"]
-    assert done["refused"] is False and done["warnings"] == []
+    assert done["refused"] is False and done["warnings"] == [] and done["mode"] == "local"
     assert done["tokens"]["completion"] > 0
     assert rest[-2][1] == done["citations"]
     c = done["citations"][0]

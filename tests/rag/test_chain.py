@@ -281,13 +281,13 @@ def test_an_llm_answer_is_streamed_and_its_citations_checked(svc: GovQA, counter
     n = next(i for i, p in enumerate(passages, start=1) if "税收收入18亿元" in p.chunk.text)
     reply = f"2019年精武镇预计实现税收收入 18亿元 ，同比增长 36.8% [{n}]。"
     chain = llm_chain(svc, GenericFakeChatModel(messages=iter([reply])), counter)
-    assert chain.mode == "llm"
+    assert chain.mode == "openai"
     events = list(chain.stream(question))
     deltas = [e["text"] for e in events if e["type"] == "delta"]
     assert len(deltas) > 1 and "".join(deltas) == reply  # streamed as the model wrote it
     assert [e["type"] for e in events][-1] == "answer"
     answer = events[-1]["answer"]
-    assert answer.mode == "llm" and not answer.refused and answer.warnings == []
+    assert answer.mode == "openai" and not answer.refused and answer.warnings == []
     assert "18亿元" in answer.text and "[1]" in answer.text  # the marker is renumbered to [1]
     (c,) = answer.citations
     assert c.source == JW2019 and "18亿元" in c.quote
@@ -310,7 +310,7 @@ def test_the_llm_refusal_token_never_reaches_the_stream(svc: GovQA, counter: Any
     events = list(llm_chain(svc, model, counter).stream("精武镇党委书记是谁？"))
     assert [e["type"] for e in events] == ["answer"]
     answer = events[0]["answer"]
-    assert answer.refused and answer.text == REFUSALS["zh"] and answer.mode == "llm"
+    assert answer.refused and answer.text == REFUSALS["zh"] and answer.mode == "openai"
 
 
 def test_an_empty_scope_never_reaches_the_llm(svc: GovQA, counter: Any) -> None:

@@ -55,7 +55,7 @@ def test_one_real_question_streams_a_cited_chinese_answer() -> None:
             elif event["type"] == "answer":
                 answer = event["answer"]
         assert answer is not None
-        assert answer.mode == "llm" and not answer.refused, answer
+        assert answer.mode == "local" and not answer.refused, answer
         assert answer.text.strip() and CJK.search(answer.text), answer.text
         assert "".join(deltas).strip(), "nothing was streamed"
         assert answer.citations, answer.text

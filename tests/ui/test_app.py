@@ -80,6 +80,8 @@ def test_mode_label_names_the_llm() -> None:
         llm_model = "qwen2.5-1.5b"
 
     assert mode_label(S()) == "LLM · openai · qwen2.5-1.5b"
+    S.answer_mode = "local"  # the bundled GGUF, not the OpenAI model setting
+    assert mode_label(S()) == "LLM · local · qwen2.5-coder-1.5b-instruct-q4_k_m.gguf (on this machine)"
 
 
 # --- asking ----------------------------------------------------------------------------------------
