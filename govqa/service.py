@@ -114,7 +114,11 @@ class GovQA:
                     else None
                 )
                 self._chain = AnswerChain(
-                    self.retriever, chat_model=chat_model, llm_answerer=answerer, count_tokens=counter
+                    self.retriever,
+                    chat_model=chat_model,
+                    llm_answerer=answerer,
+                    count_tokens=counter,
+                    evidence_gate=self.settings.llm_evidence_gate,
                 )
             return self._chain
 

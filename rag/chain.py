@@ -60,10 +60,13 @@ class AnswerChain(Runnable[Any, Answer]):
         llm_answerer: LLMAnswerer | None = None,
         weights: extractive.Weights | None = None,
         count_tokens: Any = None,
+        evidence_gate: bool = True,
     ) -> None:
         self.retriever = retriever
         self.chat_model = chat_model
         self.llm_answerer = llm_answerer
+        # with an LLM: refuse without calling it when no retrieved sentence answers any sub-question
+        self.evidence_gate = evidence_gate
         self.weights = weights or extractive.Weights()
         self.count_tokens = count_tokens or (lambda s: len(s))
 
@@ -93,10 +96,12 @@ class AnswerChain(Runnable[Any, Answer]):
             "condense": (t_condense - t0) * 1000,
             "retrieve": (t_retrieve - t_condense) * 1000,
         }
-        if self.llm_answerer is not None and any(not p.retrieval.scope.empty for p in parts):
+        if self.llm_answerer is not None and self._worth_asking(parts):
             yield from self._llm(ask, standalone, info, parts, timings, t0)
             return
         answer = self._extractive(ask, standalone, info, parts)
+        if self.llm_answerer is not None:  # abstained before the model: the refusal is this mode's answer
+            answer.mode = self.llm_answerer.mode
         answer.timings_ms = {
             **timings,
             "answer": (time.perf_counter() - t_retrieve) * 1000,
@@ -113,6 +118,15 @@ class AnswerChain(Runnable[Any, Answer]):
         if self.chat_model is not None:
             return condense_with_llm(ask.question, ask.history, self.chat_model)
         return condense(ask.question, ask.history, known_bodies=known)
+
+    def _worth_asking(self, parts: list[_Part]) -> bool:
+        """Whether to call the LLM: some sub-question is in scope and, with the evidence gate on, some
+        retrieved sentence answers it (the extractive answerer's test), so the model is never asked to
+        answer from passages that only share words with the question."""
+        in_scope = [p for p in parts if not p.retrieval.scope.empty]
+        if not self.evidence_gate:
+            return bool(in_scope)
+        return any(self._evidence(p) for p in in_scope)
 
     def _evidence(self, part: _Part) -> list[tuple[Passage, int, int]]:
         """The (passage, start, end) spans that answer one sub-question; empty when none does."""

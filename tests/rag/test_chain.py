@@ -307,7 +307,8 @@ def test_an_llm_answer_without_support_is_withheld(svc: GovQA, counter: Any) -> 
 
 def test_the_llm_refusal_token_never_reaches_the_stream(svc: GovQA, counter: Any) -> None:
     model = FakeListChatModel(responses=["NOT_IN_REPORTS"])  # streamed one character at a time
-    events = list(llm_chain(svc, model, counter).stream("精武镇党委书记是谁？"))
+    # an answerable question (past the evidence gate) that the model declines
+    events = list(llm_chain(svc, model, counter).stream("2019年精武镇税收收入是多少？"))
     assert [e["type"] for e in events] == ["answer"]
     answer = events[0]["answer"]
     assert answer.refused and answer.text == REFUSALS["zh"] and answer.mode == "openai"
@@ -347,3 +348,44 @@ def test_a_retrieval_reports_its_scope_and_timings(svc: GovQA) -> None:
     assert {p.chunk.source for p in r.passages} <= {JW2019, "000_09e983e223e49bd2.txt"}
     assert set(r.timings_ms) == {"embed_query", "search"}
     assert r.info.years == (2019,) and r.scope.years == (2019,)
+
+
+class _CountingModel(FakeListChatModel):
+    """Counts the times the model is asked (every streamed or invoked generation)."""
+
+    calls: int = 0
+
+    def _call(self, *args: Any, **kwargs: Any) -> str:
+        self.calls += 1
+        return super()._call(*args, **kwargs)
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        yield from super()._stream(*args, **kwargs)
+
+
+def test_the_llm_is_not_asked_when_no_retrieved_sentence_answers(svc: GovQA, counter: Any) -> None:
+    """The evidence gate: a question the passages only share words with is refused before the model,
+    which a small model would otherwise answer from a neighbouring fact (e.g. '习近平同志[1]' for the
+    town's party secretary)."""
+    question = "精武镇党委书记是谁？"
+    model = _CountingModel(responses=["习近平同志[1]"])
+    answer = llm_chain(svc, model, counter).invoke(question)
+    assert model.calls == 0
+    assert answer.refused and answer.mode == "openai" and answer.citations == []
+    assert answer.text == AnswerChain(svc.retriever).invoke(question).text  # the extractive refusal
+
+    open_chain = AnswerChain(
+        svc.retriever, llm_answerer=LLMAnswerer(model, counter, 1200, mode="openai"), evidence_gate=False
+    )
+    open_chain.invoke(question)
+    assert model.calls == 1  # without the gate the model decides (and here its reply is checked after)
+
+
+def test_the_evidence_gate_lets_answerable_questions_through(svc: GovQA, counter: Any) -> None:
+    question = "2019年精武镇税收收入是多少？"
+    passages = svc.search(question).passages
+    n = next(i for i, p in enumerate(passages, start=1) if "税收收入18亿元" in p.chunk.text)
+    model = _CountingModel(responses=[f"税收收入18亿元[{n}]。"])
+    answer = llm_chain(svc, model, counter).invoke(question)
+    assert model.calls == 1 and not answer.refused and "18亿元" in answer.text
