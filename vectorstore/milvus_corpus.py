@@ -35,7 +35,7 @@ from govqa.types import Chunk, Document, DocumentMeta, Passage
 from vectorstore.base import Allow, DocumentRecord, check_chunks, chunk_order, not_found
 from vectorstore.convert import chunk_metadata
 from vectorstore.faiss_store import embedding_identity, normalise_rows
-from vectorstore.milvus_store import MilvusVectorStore, query_all
+from vectorstore.milvus_store import MilvusVectorStore, query_all, quiet_lite_server
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,9 @@ class MilvusCorpus:
         self._docs = f"{store.collection}_docs"
         self.model, self._dim = embedding_identity(embedder)
         self._listed: tuple[float, list[DocumentRecord]] | None = None
-        if not self._client.has_collection(self._docs):
+        if self._client.has_collection(self._docs):
+            self._client.load_collection(self._docs)  # released when its server restarted (milvus-lite)
+        else:
             self._create_docs()
 
     @classmethod
@@ -121,9 +123,13 @@ class MilvusCorpus:
         schema.add_field("placeholder", DataType.FLOAT_VECTOR, dim=len(_PLACEHOLDER))
         params = client.prepare_index_params()
         params.add_index("placeholder", index_type="FLAT", metric_type="L2")
-        client.create_collection(
-            self._docs, schema=schema, index_params=params, consistency_level=self._store.consistency_level
-        )
+        with quiet_lite_server(self._store.lite):
+            client.create_collection(
+                self._docs,
+                schema=schema,
+                index_params=params,
+                consistency_level=self._store.consistency_level,
+            )
 
     @property
     def location(self) -> str:

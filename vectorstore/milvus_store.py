@@ -20,7 +20,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
@@ -91,6 +92,7 @@ class MilvusVectorStore(VectorStore):
         self._ready = self._client.has_collection(collection)
         if self._ready:
             self._check_model()
+            self._client.load_collection(collection)  # released when its server restarted (milvus-lite)
 
     @classmethod
     def from_settings(cls, embedding: Embeddings, settings: Any) -> MilvusVectorStore:
@@ -156,13 +158,14 @@ class MilvusVectorStore(VectorStore):
                 )
             )
             params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
-        client.create_collection(
-            self.collection,
-            schema=schema,
-            index_params=params,
-            consistency_level=self.consistency_level,
-            properties={MODEL_PROPERTY: self.model},
-        )
+        with quiet_lite_server(self.lite):
+            client.create_collection(
+                self.collection,
+                schema=schema,
+                index_params=params,
+                consistency_level=self.consistency_level,
+                properties={MODEL_PROPERTY: self.model},
+            )
         self._ready = True
         log.info(
             "created Milvus collection %s (%d dims, %s) at %s",
@@ -420,6 +423,20 @@ class MilvusVectorStore(VectorStore):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextmanager
+def quiet_lite_server(lite: bool) -> Iterator[None]:
+    """milvus-lite's in-process server logs a traceback for each index build pymilvus waits on
+    (``AllocTimestamp`` is not implemented there; pymilvus carries on): hide that one logger meanwhile."""
+    logger = logging.getLogger("grpc._server")
+    level = logger.level
+    if lite:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def query_all(

@@ -90,3 +90,38 @@ def test_bad_collection_name_is_a_config_error(tmp_path: Path) -> None:
     svc = GovQA(_settings(tmp_path, vector_backend="milvus", milvus_collection="drop;me"))
     with pytest.raises(ConfigError, match="GOVQA_MILVUS_COLLECTION"):
         _ = svc.index
+
+
+_IN_A_PROCESS = """
+import sys
+from govqa.models.embedders import HashingEmbedder
+from tests.vectorstore.corpus_contract import REPORT_A, store
+from vectorstore.milvus_corpus import MilvusCorpus
+
+with MilvusCorpus.open(sys.argv[1], HashingEmbedder(64)) as corpus:
+    if sys.argv[2] == "write":
+        store(corpus, "a", REPORT_A, "精武镇")
+    print([d.doc_id for d in corpus.documents()], corpus.bm25_search("税收", 1)[0].chunk.doc_id)
+"""
+
+
+def test_a_new_process_reads_what_another_wrote(tmp_path: Path) -> None:
+    """milvus-lite releases collections when its server stops: opening loads them again."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    db = str(tmp_path / "milvus.db")
+    for step in ("write", "read"):
+        done = subprocess.run(
+            [sys.executable, "-c", _IN_A_PROCESS, db, step],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stdout.strip().splitlines()[-1] == "['a'] a"
+        assert "Traceback" not in done.stderr  # no server tracebacks logged either
