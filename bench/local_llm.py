@@ -30,7 +30,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from eval.faithfulness import FaithfulnessJudge, LLMJudge, OfflineJudge  # noqa: E402
+from eval.faithfulness import FaithfulnessJudge, JudgeOutputError, LLMJudge, OfflineJudge  # noqa: E402
 from eval.golden import GoldenItem, load_golden  # noqa: E402
 from eval.metrics import Summary, summarize  # noqa: E402
 from eval.run import SystemRun, evidence_of, judge_rows, result_row  # noqa: E402
@@ -97,16 +97,26 @@ def timings(run: SystemRun, llm: bool) -> dict[str, float | None]:
     }
 
 
-def answer_all(svc: GovQA, items: list[GoldenItem], mode: str) -> tuple[SystemRun, dict[str, Any]]:
-    """``eval.run.run_govqa`` that also keeps each answer's cited evidence for a later LLM judge."""
+def answer_all(
+    svc: GovQA, items: list[GoldenItem], mode: str, out_rows: Path
+) -> tuple[SystemRun, dict[str, Any]]:
+    """``eval.run.run_govqa`` that also keeps each answer's cited evidence for a later LLM judge.
+
+    Each row is appended to ``out_rows`` as soon as it is answered (with the load average then), so an
+    interrupted run keeps what it measured."""
     rows: list[dict[str, Any]] = []
     evidence: dict[str, Any] = {}
+    out_rows.parent.mkdir(parents=True, exist_ok=True)
+    out_rows.write_text("", "utf-8")
     for k, item in enumerate(items, 1):
         t0 = time.perf_counter()
         answer = svc.ask(item.question)
         row = result_row(item.id, answer)
         row["latency_ms"]["wall"] = (time.perf_counter() - t0) * 1000
+        row["loadavg_1m"] = os.getloadavg()[0]
         rows.append(row)
+        with out_rows.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
         evidence[item.id] = evidence_of(answer)
         log.info(
             "%s %d/%d %s %.1f s: %s",
@@ -122,13 +132,24 @@ def answer_all(svc: GovQA, items: list[GoldenItem], mode: str) -> tuple[SystemRu
 
 
 def llm_judged(judge: FaithfulnessJudge, run: SystemRun, evidence: dict[str, Any], n: int) -> dict[str, Any]:
-    """LLM-judge faithfulness over the first ``n`` answered rows."""
+    """LLM-judge faithfulness over the first ``n`` answered rows; a row whose judge replies stay
+    unparseable after the retry is counted in ``unjudged``, not scored."""
     answered = [r for r in run.rows if not r["refused"]][:n]
     t0 = time.perf_counter()
-    scores, _ = judge_rows(judge, answered, evidence)
+    scores: dict[str, float] = {}
+    unjudged: list[str] = []
+    for row in answered:
+        try:
+            scores.update(judge_rows(judge, [row], evidence)[0])
+        except JudgeOutputError as e:
+            log.warning("LLM judge gave up on %s: %s", row["id"], e)
+            unjudged.append(row["id"])
+        log.info("LLM judge %s %s: %s", run.name, row["id"], scores.get(row["id"]))
     return {
         "n": len(scores),
         "mean": statistics.fmean(scores.values()) if scores else None,
+        "unjudged": unjudged,
+        "scores": scores,
         "seconds": round(time.perf_counter() - t0, 1),
     }
 
@@ -173,21 +194,28 @@ def main(argv: list[str] | None = None) -> int:
         svc.warm_up()
         local = svc if mode == "local" else local
         t0 = time.perf_counter()
-        run, evidence = answer_all(svc, items, mode)
-        runs[mode] = (run, evidence)
-        stats = {**_row(run.summary), **timings(run, mode == "local"), "seconds": time.perf_counter() - t0}
-        result["systems"][mode] = stats
         out_rows = args.out.with_name(f"{args.out.stem}.{mode}.jsonl")
-        out_rows.parent.mkdir(parents=True, exist_ok=True)
-        out_rows.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in run.rows), "utf-8")
+        run, evidence = answer_all(svc, items, mode, out_rows)
+        runs[mode] = (run, evidence)
+        loads = [float(r["loadavg_1m"]) for r in run.rows]
+        stats = {
+            **_row(run.summary),
+            **timings(run, mode == "local"),
+            "seconds": time.perf_counter() - t0,
+            "loadavg_1m_median": statistics.median(loads) if loads else None,
+            "loadavg_1m_max": max(loads, default=None),
+        }
+        result["systems"][mode] = stats
         log.info("%s: %s", mode, json.dumps(stats, ensure_ascii=False))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), "utf-8")  # before the slow judge
     if args.llm_judge and local is not None:
-        judge = LLMJudge(local.chain.chat_model)  # the same local model judges both systems
+        judge = LLMJudge(local.chain.chat_model, max_tokens=768)  # the same local model judges both systems
         for mode, (run, evidence) in runs.items():
             result["systems"][mode]["faithfulness_llm_judge"] = llm_judged(
                 judge, run, evidence, args.llm_judge
             )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+            log.info("LLM judge %s: %s", mode, result["systems"][mode]["faithfulness_llm_judge"])
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), "utf-8")
     print(json.dumps(result["systems"], ensure_ascii=False, indent=1))
     return 0

@@ -550,11 +550,13 @@ class LLMJudge:
     prompt asks for is asked again once (``retries``), then raises ``JudgeOutputError``.
     """
 
-    def __init__(self, chat_model: BaseChatModel, retries: int = 1) -> None:
+    def __init__(self, chat_model: BaseChatModel, retries: int = 1, max_tokens: int | None = None) -> None:
         if retries < 0:
             raise ConfigError(f"retries must be >= 0, got {retries}")
         self.chat_model = chat_model
         self.retries = retries
+        # the JSON replies are longer than an answer: a small local model's answer cap (256) cuts them
+        self.max_tokens = max_tokens
 
     def judge(
         self, answer_text: str, citations: Citations, refused: bool = False, question: str = ""
@@ -584,7 +586,8 @@ class LLMJudge:
         error: JudgeOutputError | None = None
         for attempt in range(1 + self.retries):
             try:
-                reply = self.chat_model.invoke([HumanMessage(content=message)])
+                extra = {"max_tokens": self.max_tokens} if self.max_tokens else {}
+                reply = self.chat_model.invoke([HumanMessage(content=message)], **extra)
             except Exception as e:  # the model's own errors (connection, rate limit ...) become LLMError
                 raise LLMError(f"the judge model failed on {prompt.name}: {e}") from e
             try:
