@@ -279,9 +279,11 @@ class RecordingFake(FakeListChatModel):
     """FakeListChatModel that keeps the prompts it was sent."""
 
     seen: list[str] = Field(default_factory=list)
+    kwargs_seen: list[dict[str, Any]] = Field(default_factory=list)
 
     def _call(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> str:
         self.seen.append(str(messages[-1].content))
+        self.kwargs_seen.append({k: v for k, v in kwargs.items() if k != "run_manager"})
         return super()._call(messages, *args, **kwargs)
 
 
@@ -290,6 +292,16 @@ VERDICTS = (
     '{"verdicts": [{"statement": "2019年精武镇税收收入18亿元", "reason": "stated", "verdict": 1},'
     ' {"statement": "同比增长38.6%", "reason": "the context says 36.8%", "verdict": 0}]}'
 )
+
+
+def test_llm_judge_passes_its_token_cap_to_the_model() -> None:
+    """Its JSON is longer than an answer: the judge asks for room instead of the model's answer cap."""
+    model = RecordingFake(responses=[STATEMENTS, VERDICTS])
+    LLMJudge(model, max_tokens=768).judge("2019年精武镇税收收入18亿元，同比增长38.6%[1]。", [TAX19])
+    assert [k.get("max_tokens") for k in model.kwargs_seen] == [768, 768]
+    plain = RecordingFake(responses=[STATEMENTS, VERDICTS])
+    LLMJudge(plain).judge("2019年精武镇税收收入18亿元，同比增长38.6%[1]。", [TAX19])
+    assert all("max_tokens" not in k for k in plain.kwargs_seen)
 
 
 def test_llm_judge_two_steps() -> None:
