@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from govqa.types import Passage
 from rag.citations import sentence_spans
-from rag.quantity import has_asked_number
+from rag.quantity import has_asked_number, missing_kinds
 from rag.question import QuestionInfo
 from rag.rerank import term_coverage, term_found
 from rag.scope import PLAN_HEADING, chunk_years, years_in
@@ -162,6 +162,8 @@ def score_unit(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w
     missing_numbers = [n for n in question_numbers(info) if n not in text]
     if missing_numbers:
         f["number_missing"] = 1.0  # the question names a number (12号线) the clause does not
+    if missing_kinds(info, text):
+        f["kind_missing"] = 1.0  # asked for a price or a per-capita figure; the clause states none
     score = (
         w.terms * f["terms"]
         + w.bigrams * f["bigrams"]
@@ -199,7 +201,8 @@ def select(
     """The best clause for one (sub-)question, or None when nothing clears the gates and threshold.
 
     Gates: the clause is about the asked year (``answers_the_year``), about the question's topic
-    (``min_topic``), names every ``required`` word, and is not front matter.
+    (``min_topic``), names every ``required`` word and every number of the question, states the kind
+    of quantity asked (a price, a per-capita figure: ``rag.quantity``), and is not front matter.
     """
     w = w or Weights()
     if not passages:
@@ -220,7 +223,7 @@ def select(
             s = _narrow(info, u, p, prior, w)
             if not answers_the_year(s) or s.features["topic"] < w.min_topic:
                 continue
-            if s.features.get("plan_conflict") or s.features.get("number_missing"):
+            if any(s.features.get(k) for k in ("plan_conflict", "number_missing", "kind_missing")):
                 continue
             if any(r not in s.unit.text for r in required):
                 continue

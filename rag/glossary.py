@@ -69,9 +69,10 @@ EN_GLOSSARY: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"fixed[\s-]+assets?(?:\s+investment)?|investment\s+in\s+fixed\s+assets", ("固定资产投资", "固定资产")),
     (r"gdp|gross\s+(?:domestic|regional)\s+product", ("地区生产总值",)),
     (
-        r"(?:per\s+capita\s+)?disposable\s+income|income\s+per\s+capita|per\s+capita\s+income",
+        r"(?:per[\s-]+capita\s+)?disposable\s+income|income\s+per[\s-]+capita|per[\s-]+capita\s+income",
         ("人均可支配收入",),
     ),
+    (r"per[\s-]+capita|per\s+(?:person|head)", ("人均",)),
     (r"foreign\s+(?:investment|capital)|fdi", ("外资到位额", "外资")),
     (r"domestic\s+(?:investment|capital)", ("内资到位额", "内资")),
     (r"value[\s-]+added|added\s+value", ("增加值",)),

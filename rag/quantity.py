@@ -1,14 +1,22 @@
 """The kind of quantity a question asks for, and whether a clause states one of that kind.
 
-Pure and rule-based, used by ``rag.extractive`` to score clauses: a count with its measure word (几所学校
-→ 所, 多少家企业 → 家) earns a clause the number feature only with a number of that measure (2所, 1.2万人),
-not with any figure (10栋, 1006万元). 个 names no kind.
+Pure and rule-based, used by ``rag.extractive`` to score and gate clauses:
+
+* a count with its measure word (几所学校 → 所, 多少家企业 → 家): a clause earns the number feature only
+  with a number of that measure (2所, 1.2万人), not with any figure (10栋, 1006万元). 个 names no kind;
+* a quantity kind that only a clause naming it can answer: a price (门票价格, ticket price) needs a
+  price (票价, 收费, 免费, 元/人); a per-capita figure (人均, per capita) needs 人均 on the asked metric
+  (人均地区生产总值, not 地区生产总值, nor 人均可支配收入 when GDP is asked). A clause without it is no
+  answer, however well it matches the rest of the question (the park's visitor numbers for its ticket
+  price, total GDP for GDP per capita).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from rag.glossary import METRIC_TERMS
 from rag.question import QuestionInfo
 
 NUMBER_UNIT = re.compile(
@@ -37,3 +45,50 @@ def has_asked_number(info: QuestionInfo, text: str) -> bool:
         return NUMBER_UNIT.search(text) is not None
     alternatives = "|".join(sorted(measures))
     return re.search(rf"\d+(?:\.\d+)?\s*(?:万|亿|千|百)?\s*(?:{alternatives})", text) is not None
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    asked: re.Pattern[str]  # in the question
+    stated: re.Pattern[str]  # in a clause that can answer it
+
+
+PRICE = Kind(
+    "price",
+    re.compile(
+        r"价格|票价|价钱|单价|售价|收费标准|门票(?!收入|销售)|房价"
+        r"|\b(?:prices?|priced|pricing|fares?|fees?)\b"
+        r"|\bhow\s+much\s+(?:is|are|does|do)\s+(?:an?\s+|the\s+)?(?:\w+\s+)?(?:tickets?|admission|entry|entrance)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(r"价|收费|免费|元\s*/"),
+)
+PER_CAPITA = Kind(
+    "per_capita",
+    re.compile(r"人均|\bper[\s-]*capita\b|\bper\s+(?:person|head|resident|inhabitant)\b", re.IGNORECASE),
+    re.compile(r"人均"),
+)
+KINDS: tuple[Kind, ...] = (PRICE, PER_CAPITA)
+_GAP = r"[^，,。；;、：:\s]{0,4}?"  # 人均 and its metric within a few characters of one phrase
+
+
+def asked_kinds(info: QuestionInfo) -> tuple[Kind, ...]:
+    return tuple(k for k in KINDS if k.asked.search(info.text))
+
+
+def states_kind(kind: Kind, info: QuestionInfo, text: str) -> bool:
+    """The clause states a quantity of this kind; a per-capita one about a metric the question names."""
+    if not kind.stated.search(text):
+        return False
+    if kind is not PER_CAPITA:
+        return True
+    if any(t.startswith("人均") and len(t) > 2 and t in text for t in info.terms):
+        return True  # 人均可支配收入
+    metrics = [t for t in info.terms if t in METRIC_TERMS and "人均" not in t]
+    return not metrics or any(re.search(f"人均{_GAP}{re.escape(t)}", text) for t in metrics)
+
+
+def missing_kinds(info: QuestionInfo, text: str) -> list[str]:
+    """The asked quantity kinds the clause does not state."""
+    return [k.name for k in asked_kinds(info) if not states_kind(k, info, text)]

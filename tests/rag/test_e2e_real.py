@@ -141,3 +141,19 @@ def test_schools_with_the_body_and_year_as_filters(real_service: GovQA) -> None:
     (c,) = answer.citations
     assert c.source == ZJW2024 and "2024年工作安排" in c.heading
     check_citations(real_service, answer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "精武门·中华武林园门票多少钱？",  # the reports tell of the park (visitors, events), not its price
+        "What was Xiqing's GDP per capita in 2021?",  # the 2021 report gives total GDP (915亿元) only
+        "西青区2021年人均地区生产总值是多少？",
+    ],
+)
+def test_abstains_when_no_clause_states_the_kind_of_quantity_asked(
+    real_service: GovQA, question: str
+) -> None:
+    answer = real_service.ask(question)
+    assert answer.refused and answer.citations == [], answer.text
+    assert "915" not in answer.text and "人次" not in answer.text

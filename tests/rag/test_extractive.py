@@ -341,3 +341,25 @@ def test_the_number_feature_wants_the_asked_measure() -> None:
     (u,) = units(p, 0)
     assert score_unit(ask("张家窝镇2024年计划新建几所学校？"), u, p, 1.0, Weights()).features["number"] == 0.0
     assert score_unit(ask("张家窝镇2024年计划投资多少？"), u, p, 1.0, Weights()).features["number"] == 1.0
+
+
+def test_a_price_question_is_not_answered_by_a_clause_without_a_price() -> None:
+    question = "精武门·中华武林园的门票价格是多少？"
+    heading = ("一、2024年工作回顾", "（五）传承精武魂，人文魅力持续彰显")
+    visitors = passage(
+        "依托精武门·中华武林园爱国主义教育基地，共接待40所学校师生2万人次", heading, chunk_id="a"
+    )
+    assert select(ask(question), [visitors]) is None
+    (u,) = units(visitors, 0)
+    s = score_unit(ask(question), u, visitors, 1.0, Weights())  # on topic, with a number: gated
+    assert s.features["kind_missing"] == 1.0 and s.score > Weights().threshold
+    price = passage("精武门·中华武林园门票价格为每人60元", heading, score=0.5, chunk_id="b")
+    assert pick_text(question, [visitors, price]) == price.chunk.text
+
+
+def test_a_per_capita_question_is_not_answered_by_the_total() -> None:
+    question = "What was Xiqing district's per-capita GDP in 2021?"
+    total = passage("2021年，预计完成地区生产总值915亿元，比2016年增长32%", REVIEW_5Y, XQ2021, chunk_id="a")
+    assert select(ask(question), [total]) is None
+    per_capita = passage("2021年人均地区生产总值达到13万元", REVIEW_5Y, XQ2021, 0.5, "b")
+    assert pick_text(question, [total, per_capita]) == per_capita.chunk.text

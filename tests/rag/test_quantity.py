@@ -1,10 +1,11 @@
-"""rag.quantity: the measure word of an asked count and whether a clause states such a figure."""
+"""rag.quantity: the measure word of an asked count, and the quantity kinds (price, per capita) a
+clause must state to answer."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.quantity import asked_measures, has_asked_number
+from rag.quantity import asked_kinds, asked_measures, has_asked_number, missing_kinds
 from rag.question import QuestionInfo, analyze_question
 
 KNOWN = ("精武镇", "西青区", "张家窝镇")
@@ -53,3 +54,69 @@ def test_has_asked_number_any_figure_when_no_measure_is_named() -> None:
     q = ask("张家窝镇2024年绿亨种业科技园实验基地项目计划投资多少？")
     assert has_asked_number(q, "投资1006万元") and has_asked_number(q, "新建第五代日光温室10栋")
     assert not has_asked_number(q, "推动相关补贴政策落地落实")
+
+
+# ---------------------------------------------------------------------------- kinds a clause must state
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("精武门·中华武林园的门票价格是多少？", ["price"]),
+        ("武林园门票多少钱？", ["price"]),
+        ("How much is a ticket to the Jingwu Gate park?", ["price"]),
+        ("What is the admission fee of the park?", ["price"]),
+        ("西青区2021年居民消费价格涨幅是多少？", ["price"]),
+        ("What was Xiqing district's per-capita GDP in 2021?", ["per_capita"]),
+        ("What was Xiqing's GDP per capita in 2021?", ["per_capita"]),
+        ("西青区2021年人均地区生产总值是多少？", ["per_capita"]),
+        ("西青区2021年居民人均可支配收入达到多少？", ["per_capita"]),
+        ("西青区2021年地区生产总值是多少？", []),
+        ("武林园门票收入是多少？", []),  # revenue, not a price
+        ("精武镇2019年投入多少钱建设民心工程？", []),  # an amount, not a price
+        ("How many tickets did the park sell?", []),
+        ("Which office is in charge of the park?", []),
+        ("2019年精武镇税收收入是多少？", []),
+    ],
+)
+def test_asked_kinds(question: str, kinds: list[str]) -> None:
+    assert [k.name for k in asked_kinds(ask(question))] == kinds
+
+
+@pytest.mark.parametrize(
+    ("text", "missing"),
+    [
+        ("依托精武门·中华武林园爱国主义教育基地资源优势，共接待40所学校师生2万人次", ["price"]),
+        ("精武门·中华武林园门票价格为60元", []),
+        ("武林园成人票80元/人", []),
+        ("精武门·中华武林园对市民免费开放", []),
+    ],
+)
+def test_a_price_question_needs_a_price(text: str, missing: list[str]) -> None:
+    assert missing_kinds(ask("精武门·中华武林园的门票价格是多少？"), text) == missing
+
+
+@pytest.mark.parametrize(
+    ("text", "missing"),
+    [
+        ("2021年，预计完成地区生产总值915亿元，比2016年增长32%", ["per_capita"]),
+        ("居民人均可支配收入达到48300元，比2016年增长41.2%", ["per_capita"]),  # 人均, another metric
+        ("地区生产总值915亿元，居民人均可支配收入48300元", ["per_capita"]),
+        ("人均地区生产总值达到13万元", []),
+        ("人均可支配收入48300元，地区生产总值915亿元", ["per_capita"]),  # 人均 of another phrase
+    ],
+)
+def test_a_per_capita_question_needs_the_metric_per_capita(text: str, missing: list[str]) -> None:
+    assert missing_kinds(ask("What was Xiqing district's per-capita GDP in 2021?"), text) == missing
+
+
+def test_a_per_capita_metric_named_as_one_word() -> None:
+    q = ask("西青区2021年居民人均可支配收入达到多少？")
+    assert missing_kinds(q, "居民人均可支配收入达到48300元") == []
+    assert missing_kinds(q, "农村居民可支配收入增长8%") == ["per_capita"]
+
+
+def test_per_capita_without_a_metric_in_the_question() -> None:
+    q = ask("西青区人均住房面积是多少？")
+    assert missing_kinds(q, "人均住房面积35平方米") == []
+    assert missing_kinds(q, "住房面积35万平方米") == ["per_capita"]
