@@ -32,6 +32,28 @@ BODY_EN_NAMES: dict[str, str] = {
     "西青区": "Xiqing District",
     "张家窝镇": "Zhangjiawo Town",
 }
+# Other towns and subdistricts of 西青区, named in English (pinyin, matched as words, an optional Town /
+# Subdistrict after it): the Chinese name the reports would use (街 as they write it: 西营门街) and the
+# English name a refusal uses. A question about one is scoped like the same question in Chinese.
+OTHER_PLACES_EN: dict[str, tuple[str, str]] = {
+    "大寺镇": (r"da\s?si", "Dasi Town"),
+    "杨柳青镇": (r"yang\s?liu\s?qing", "Yangliuqing Town"),
+    "中北镇": (r"zhong\s?bei", "Zhongbei Town"),
+    "辛口镇": (r"xin\s?kou", "Xinkou Town"),
+    "王稳庄镇": (r"wang\s?wen\s?zhuang", "Wangwenzhuang Town"),
+    "李七庄街": (r"li\s?qi\s?zhuang", "Liqizhuang Subdistrict"),
+    "西营门街": (r"xi\s?ying\s?men", "Xiyingmen Subdistrict"),
+    "赤龙南街": (r"chi\s?long\s?nan", "Chilongnan Subdistrict"),
+}
+# What an English place name ends with, and capitalised words before one that are no name (Which town).
+PLACE_SUFFIXES_EN = r"town(?:ship)?|sub-?district|street|district|county|village"
+NOT_PLACE_NAMES_EN: frozenset[str] = _words(
+    """The This That These Those Which What Whose Each Every Other Another Any All Some Our Their Its His Her
+    Whole Same New Old Rural Urban Central Home Neighbouring Neighboring Nearby Per Small Large University
+    Industrial Economic Development Business Commercial Historic Ancient Town Township District County
+    Village Street Subdistrict Tianjin"""
+)
+
 # Proper names that contain a body alias but are not that body (天开西青园 is a park in several towns).
 NOT_BODIES: tuple[str, ...] = ("天开西青园", "西青园", "西青开发区", "西青经济技术开发区")
 BODY_SUFFIXES: tuple[str, ...] = ("街道", "镇", "区", "乡")

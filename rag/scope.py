@@ -60,12 +60,61 @@ def place_mentions(question: str) -> list[str]:
     return out
 
 
+_EN_SUFFIX = rf"(?:\s+(?i:{g.PLACE_SUFFIXES_EN}))"
+# the bodies' own names, and glossary phrases (Huo Yuanjia, University Town): masked before looking for
+# a name before a place suffix; a bare suffix word of the glossary (villages, streets) is kept
+_EN_NOT_OTHER = re.compile(
+    "|".join(
+        rf"(?<![A-Za-z])(?:{p})(?![A-Za-z])"
+        for p in (*g.BODY_EN_PATTERNS.values(), *(phrase for phrase, _ in g.EN_GLOSSARY))
+    ),
+    re.IGNORECASE,
+)
+_BARE_SUFFIX = re.compile(rf"(?:{g.PLACE_SUFFIXES_EN})s?|communit(?:y|ies)", re.IGNORECASE)
+
+
+def _mask(m: re.Match[str]) -> str:
+    return m.group() if _BARE_SUFFIX.fullmatch(m.group()) else " " * len(m.group())
+
+
+_EN_GLOSSARY_PLACE = [
+    (name, re.compile(rf"(?<![A-Za-z])(?:{pattern}){_EN_SUFFIX}?(?![A-Za-z])", re.IGNORECASE))
+    for name, (pattern, _) in g.OTHER_PLACES_EN.items()
+]
+_EN_NAMED_PLACE = re.compile(rf"(?<![A-Za-z'])([A-Z][a-z]{{2,}})(?:'s)?({_EN_SUFFIX})(?![A-Za-z])")
+
+
+def en_place_mentions(question: str) -> list[str]:
+    """Places named in English: one of ``OTHER_PLACES_EN`` (Dasi, yangliuqing town) as its Chinese name,
+    or a capitalised name before Town / Subdistrict / Street / District / County / Village (Foo Town) as
+    written. The bodies' own English names (Jingwu Town) are not other places."""
+    text = _EN_NOT_OTHER.sub(_mask, question)
+    found: list[tuple[int, str]] = []
+    for name, pattern in _EN_GLOSSARY_PLACE:
+        for m in pattern.finditer(text):
+            found.append((m.start(), name))
+            text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end() :]
+    for m in _EN_NAMED_PLACE.finditer(text):
+        if m.group(1) not in g.NOT_PLACE_NAMES_EN:
+            found.append((m.start(), f"{m.group(1)} {m.group(2).strip().title()}"))
+    return [name for _, name in sorted(found)]
+
+
+def en_place_name(name: str) -> str:
+    """How an English answer names a place: Dasi Town for 大寺镇; a name that is no glossary place as is."""
+    return g.OTHER_PLACES_EN[name][1] if name in g.OTHER_PLACES_EN else name
+
+
 def other_places(question: str, known_bodies: Iterable[str]) -> list[str]:
-    """Places named in the question that are not bodies the corpus has reports of."""
+    """Places named in the question, in Chinese or in English, that are not bodies the corpus has
+    reports of."""
     known = set(known_bodies)
+    mentions = place_mentions(question)
+    if any(c.isascii() and c.isalpha() for c in question):
+        mentions += en_place_mentions(question)
     return [
         name
-        for name in dict.fromkeys(place_mentions(question))
+        for name in dict.fromkeys(mentions)
         if name not in known and not any(k in name or name in k for k in known)
     ]
 
@@ -128,7 +177,7 @@ def resolve_scope(
     bodies = (filters.body,) if filters.body else info.bodies
     years = (filters.year,) if filters.year else info.years
     places = tuple(places)
-    missing = [(f"关于{name}的内容", name) for name in places if not corpus_has(name)]
+    missing = [(f"关于{name}的内容", en_place_name(name)) for name in places if not corpus_has(name)]
     if missing:
         return Scope(frozenset(), bodies, years, missing)
     chosen = docs

@@ -121,6 +121,22 @@ def test_abstains_for_a_town_with_no_report(real_service: GovQA) -> None:
     assert answer.related
 
 
+@pytest.mark.parametrize(
+    ("question", "place"),
+    [
+        ("What was Dasi town's tax revenue in 2019?", "Dasi Town"),  # a town of 西青区 without a report
+        ("How much fixed-asset investment did Foo Town complete in 2021?", "Foo Town"),  # any named town
+    ],
+)
+def test_abstains_for_a_town_with_no_report_named_in_english(
+    real_service: GovQA, question: str, place: str
+) -> None:
+    answer = real_service.ask(question)
+    assert answer.refused and answer.citations == [] and answer.lang == "en"
+    assert answer.text == f"The reports do not say anything about {place}."
+    assert answer.related
+
+
 def test_schools_zhangjiawo_plans_to_build_in_2024(real_service: GovQA) -> None:
     # The report states no number of schools: it plans to finish 张家窝镇第一小学 (open in September) and
     # prepare 第三小学. The school-building sentence is the answer, not the clause that shares only the

@@ -7,7 +7,16 @@ import pytest
 from govqa.errors import BadQuestionError
 from govqa.types import Chunk, DocumentMeta
 from rag.question import QuestionInfo, analyze_question
-from rag.scope import DocInfo, Filters, chunk_years, other_places, place_mentions, resolve_scope
+from rag.scope import (
+    DocInfo,
+    Filters,
+    chunk_years,
+    en_place_mentions,
+    en_place_name,
+    other_places,
+    place_mentions,
+    resolve_scope,
+)
 
 KNOWN = ("精武镇", "西青区", "张家窝镇")
 
@@ -163,7 +172,7 @@ def test_place_the_corpus_never_mentions_empties_the_scope() -> None:
         info(years=(2021,)), DOCS, places=["大寺镇"], corpus_has=lambda term: term in "中北镇 杨柳青古镇"
     )
     assert scope.empty
-    assert scope.missing == [("关于大寺镇的内容", "大寺镇")]
+    assert scope.missing == [("关于大寺镇的内容", "Dasi Town")]  # (Chinese, English) phrases
 
 
 def test_place_the_corpus_mentions_must_appear_in_the_evidence() -> None:
@@ -217,6 +226,46 @@ def test_other_places_with_an_analyzed_question() -> None:
     q = analyze_question("大寺镇2021年的税收收入是多少？", known_bodies=KNOWN)
     assert q.bodies == ()
     assert other_places(q.text, KNOWN) == ["大寺镇"]
+
+
+@pytest.mark.parametrize(
+    ("question", "mentions"),
+    [
+        ("What was Dasi town's tax revenue in 2019?", ["大寺镇"]),
+        ("What was dasi's tax revenue?", ["大寺镇"]),  # a glossary place needs no capital and no suffix
+        ("How much did Yang Liuqing Town invest in fixed assets in 2021?", ["杨柳青镇"]),
+        ("What did Liqizhuang Subdistrict achieve in 2023?", ["李七庄街"]),
+        ("Compare Xiqing District and Zhongbei town", ["中北镇"]),
+        ("What was Foo Town's GDP?", ["Foo Town"]),  # no glossary place: the name as written
+        ("Tell me about Foo Village and Dasi", ["Foo Village", "大寺镇"]),
+        ("What was Jingwu Town's tax revenue in 2019?", []),  # a body, not another place
+        ("Which town had more tax revenue, Jingwu or Zhangjiawo?", []),
+        ("How many schools are there in University Town?", []),  # a glossary phrase (大学城)
+        ("How many visitors came to the Huo Yuanjia Village?", []),
+        ("How many Zhangjiawo villages got new roads?", []),
+        ("What did each town report?", []),
+        ("大寺镇2021年的税收收入是多少？", []),
+    ],
+)
+def test_en_place_mentions(question: str, mentions: list[str]) -> None:
+    assert en_place_mentions(question) == mentions
+
+
+def test_other_places_named_in_english_are_checked_like_chinese_ones() -> None:
+    assert other_places("What was Dasi town's tax revenue in 2019?", KNOWN) == ["大寺镇"]
+    assert other_places("What was Jingwu Town's tax revenue in 2019?", KNOWN) == []
+    assert other_places("What was Dasi town's tax revenue?", ("精武镇", "大寺镇")) == []  # now a known body
+    assert en_place_name("大寺镇") == "Dasi Town" and en_place_name("Foo Town") == "Foo Town"
+
+
+def test_a_place_named_in_english_the_corpus_never_mentions_empties_the_scope() -> None:
+    q = analyze_question("What was Dasi town's tax revenue in 2019?", known_bodies=KNOWN)
+    assert q.bodies == ()
+    places = other_places(q.text, KNOWN)
+    scope = resolve_scope(q, DOCS, places=places, corpus_has=lambda term: term in "中北镇 杨柳青镇")
+    assert scope.empty and scope.missing == [("关于大寺镇的内容", "Dasi Town")]
+    scope = resolve_scope(q, DOCS, places=["Foo Town"], corpus_has=lambda term: term in "中北镇 杨柳青镇")
+    assert scope.empty and scope.missing == [("关于Foo Town的内容", "Foo Town")]
 
 
 # ------------------------------------------------------------------------------------ chunk_years
