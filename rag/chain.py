@@ -26,7 +26,7 @@ from rag.decompose import decompose
 from rag.llm_answer import LLMAnswerer
 from rag.question import QuestionInfo
 from rag.retrieval import HybridRetriever, Retrieval
-from rag.scope import Filters
+from rag.scope import Filters, base_years
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +153,10 @@ class AnswerChain(Runnable[Any, Answer]):
         cited: dict[tuple[str, int, int], Citation] = {}
         pieces: list[str] = []
         missing: list[str] = []
-        for part in parts:
-            spans = self._evidence(part)
+        found = [(part, self._evidence(part)) for part in parts]
+        quoted = "".join(p.chunk.text[s:e] for _, spans in found for p, s, e in spans)
+        found = [(part, spans) for part, spans in found if spans or not _base_quoted(part, info, quoted)]
+        for part, spans in found:
             if not spans:
                 missing.append(_missing_text(part, info.lang))
                 continue
@@ -165,7 +167,7 @@ class AnswerChain(Runnable[Any, Answer]):
                     cited[key] = make_citation(len(cited) + 1, p, start, end)
                 c = cited[key]
                 quotes.append((f"“{c.quote}”" if info.lang == "en" else c.quote) + f"[{c.n}]")
-            pieces.append(_label(part, info, len(parts)) + ("，" if info.lang == "zh" else ", ").join(quotes))
+            pieces.append(_label(part, info, len(found)) + ("，" if info.lang == "zh" else ", ").join(quotes))
         retrieved = _merge([p.retrieval.passages for p in parts])
         related = _merge([p.retrieval.related or p.retrieval.passages for p in parts])
         if not pieces:
@@ -293,6 +295,19 @@ def _label(part: _Part, whole: QuestionInfo, n_parts: int) -> str:
     if not bits:
         return ""
     return ("".join(bits) + "：") if whole.lang == "zh" else (" ".join(bits) + ": ")
+
+
+def _base_quoted(part: _Part, whole: QuestionInfo, quoted: str) -> bool:
+    """A part about a year the question names only as a comparison base (the 2016 of 比2016年增长多少),
+    which no report covers, is answered by another part's quote that names that year (比2016年增长32%):
+    no "nothing about 2016" note for it."""
+    years = set(part.info.years)
+    return (
+        bool(years)
+        and part.retrieval.scope.empty
+        and years <= base_years(whole.text)
+        and all(str(y) in quoted for y in years)
+    )
 
 
 def _missing_text(part: _Part, lang: str) -> str:

@@ -19,7 +19,7 @@ from rag.citations import sentence_spans
 from rag.quantity import has_asked_number, missing_kinds
 from rag.question import QuestionInfo
 from rag.rerank import term_coverage, term_found
-from rag.scope import PLAN_HEADING, chunk_years, years_in
+from rag.scope import PLAN_HEADING, chunk_years, stated_years
 
 _CLAUSE_END = re.compile(r"[；;]")
 _MAX_UNIT = 160  # characters: a longer clause is narrowed to the best window of its comma-parts
@@ -141,7 +141,7 @@ def score_unit(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w
     }
     asked = asked_years(info)
     if asked:
-        mentioned = years_in(text)
+        mentioned = stated_years(text)  # not the 2016 of 比2016年增长32%
         if mentioned & asked:
             f["year"] = 1.0
         elif mentioned:

@@ -193,6 +193,17 @@ def test_a_partly_answered_comparison_says_what_is_missing(svc: GovQA, chain: An
     assert_citations_exact(svc, answer)
 
 
+def test_a_comparison_base_year_the_answer_quotes_is_not_reported_missing(
+    svc: GovQA, chain: AnswerChain
+) -> None:
+    # 2016 is what the 2021 figure is measured against; no report covers 2016, the quote names it
+    answer = chain.invoke("西青区2021年居民人均可支配收入达到多少？比2016年增长多少？")
+    assert not answer.refused
+    assert "48300元" in answer.text and "比2016年增长41.2%" in answer.text
+    assert "报告中没有找到" not in answer.text and not answer.text.startswith("2021年：")
+    assert_citations_exact(svc, answer)
+
+
 def test_filters_restrict_the_scope(chain: AnswerChain) -> None:
     question = "2019年精武镇税收收入是多少？"
     assert chain.invoke(AskInput(question, filters=Filters(document=JW2019))).citations[0].source == JW2019

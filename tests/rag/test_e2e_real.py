@@ -173,3 +173,14 @@ def test_abstains_when_no_clause_states_the_kind_of_quantity_asked(
     answer = real_service.ask(question)
     assert answer.refused and answer.citations == [], answer.text
     assert "915" not in answer.text and "人次" not in answer.text
+
+
+def test_a_growth_since_a_base_year_no_report_covers(real_service: GovQA) -> None:
+    # 2016 is the comparison base of the 2021 figure (比2016年增长41.2%), not a year asked about
+    answer = real_service.ask("西青区2021年居民人均可支配收入是多少？比2016年增长了多少？")
+    assert not answer.refused, answer.text
+    assert "48300元" in squash(answer.text) and "41.2%" in answer.text
+    assert "没有找到" not in answer.text
+    (c,) = answer.citations
+    assert c.source == XQ2021
+    check_citations(real_service, answer)

@@ -363,3 +363,16 @@ def test_a_per_capita_question_is_not_answered_by_the_total() -> None:
     assert select(ask(question), [total]) is None
     per_capita = passage("2021年人均地区生产总值达到13万元", REVIEW_5Y, XQ2021, 0.5, "b")
     assert pick_text(question, [total, per_capita]) == per_capita.chunk.text
+
+
+def test_a_comparison_base_year_in_a_clause_is_not_the_year_it_is_about() -> None:
+    # the 2021 line of the five-year review: "2021年，…；居民人均可支配收入达到48300元，比2016年增长41.2%"
+    income = "居民人均可支配收入达到48300元，比2016年增长41.2%"
+    p = passage(income, ("一、过去五年工作回顾",), XQ2021)
+    assert pick_text("西青区2021年居民人均可支配收入达到多少？", [p]) == income
+    (u,) = units(p, 0)
+    f = score_unit(ask("西青区2021年居民人均可支配收入达到多少？"), u, p, 1.0, Weights()).features
+    assert f["year_conflict"] == 0.4  # a section about 2017-2021, not a clause about 2016
+    # a 2019 figure measured against 2018 does not answer a question about 2018
+    tax = passage("全镇实现税收收入18亿元，较2018年增长36.8%", REVIEW_2019, JW2019)
+    assert pick_text("2018年精武镇税收收入是多少？", [tax]) is None

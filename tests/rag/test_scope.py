@@ -10,12 +10,14 @@ from rag.question import QuestionInfo, analyze_question
 from rag.scope import (
     DocInfo,
     Filters,
+    base_years,
     chunk_years,
     en_place_mentions,
     en_place_name,
     other_places,
     place_mentions,
     resolve_scope,
+    stated_years,
 )
 
 KNOWN = ("精武镇", "西青区", "张家窝镇")
@@ -301,3 +303,24 @@ def test_chunk_years_elsewhere_are_every_year_of_the_report() -> None:
 def test_chunk_years_of_a_review_part_without_reviewed_years_falls_back() -> None:
     meta = DocumentMeta(body="精武镇", years_planned=(2025,))
     assert chunk_years(chunk(("一、工作回顾",), meta)) == {2025}
+
+
+@pytest.mark.parametrize(
+    ("text", "stated", "bases"),
+    [
+        ("2021年，预计完成地区生产总值915亿元，比2016年增长32%", {2021}, {2016}),
+        ("居民人均可支配收入达到48300元，比2016年增长41.2%", set(), {2016}),
+        ("较2018年末增长10%", set(), {2018}),
+        ("与2016年相比增长20%", set(), {2016}),
+        ("精武镇2024年税收比2019年增长多少？", {2024}, {2019}),
+        ("How much did Xiqing's GDP grow in 2021 compared with 2016?", {2021}, {2016}),
+        ("Was tax revenue higher in 2024 than 2019?", {2024}, {2019}),
+        ("2019年与2024年税收分别是多少？", {2019, 2024}, set()),  # two asked years, no base
+        ("2019年和2024年精武镇税收收入分别是多少？", {2019, 2024}, set()),
+        ("2016年税收比2016年以前高", {2016}, set()),  # named as the year it is about too
+        ("占规模以上工业增加值比重超过70%", set(), set()),
+    ],
+)
+def test_stated_and_base_years(text: str, stated: set[int], bases: set[int]) -> None:
+    assert stated_years(text) == stated
+    assert base_years(text) == bases
