@@ -586,8 +586,12 @@ class LLMJudge:
         error: JudgeOutputError | None = None
         for attempt in range(1 + self.retries):
             try:
-                extra = {"max_tokens": self.max_tokens} if self.max_tokens else {}
-                reply = self.chat_model.invoke([HumanMessage(content=message)], **extra)
+                messages = [HumanMessage(content=message)]
+                reply = (
+                    self.chat_model.invoke(messages, max_tokens=self.max_tokens)
+                    if self.max_tokens
+                    else self.chat_model.invoke(messages)
+                )
             except Exception as e:  # the model's own errors (connection, rate limit ...) become LLMError
                 raise LLMError(f"the judge model failed on {prompt.name}: {e}") from e
             try:
