@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.vectorstore.test_corpus import EMBEDDER, REPORT_A, REPORT_A2, assert_in_step, store
+from tests.vectorstore.corpus_contract import EMBEDDER, REPORT_A, REPORT_A2, store
+from tests.vectorstore.test_corpus import assert_in_step
 from vectorstore.corpus import CorpusIndex
 from vectorstore.storage import IndexFolder
 
@@ -65,7 +66,7 @@ CHILD = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    from tests.vectorstore.test_corpus import EMBEDDER, REPORT_A2, store
+    from tests.vectorstore.corpus_contract import EMBEDDER, REPORT_A2, store
     from vectorstore.corpus import CorpusIndex
     from vectorstore.storage import IndexFolder
 
