@@ -29,11 +29,11 @@ from typing import Any, Self
 
 import numpy as np
 
-from govqa.errors import ConfigError, IndexMismatchError
+from govqa.errors import IndexMismatchError
 from govqa.models.embedders import Embedder
 from govqa.types import Chunk, Document, DocumentMeta, Passage
 from vectorstore.base import Allow, DocumentRecord, check_chunks, chunk_order, not_found
-from vectorstore.convert import chunk_metadata
+from vectorstore.convert import chunk_metadata, document_to_chunk
 from vectorstore.faiss_store import embedding_identity, normalise_rows
 from vectorstore.milvus_store import MilvusVectorStore, query_all, quiet_lite_server
 
@@ -88,24 +88,22 @@ class MilvusCorpus:
         store = MilvusVectorStore(
             embedder, uri, token=token, collection=collection, consistency_level=consistency_level
         )
-        if not store.bm25:
-            store.close()
-            raise IndexMismatchError(
-                f"Milvus collection {collection!r} was created without BM25: drop it and ingest again, "
-                "or set GOVQA_MILVUS_COLLECTION to a new collection"
-            )
-        return cls(store, embedder)
+        return cls._with_bm25(store, embedder)
 
     @classmethod
     def from_settings(cls, embedder: Embedder, settings: Any) -> Self:
         """From ``GOVQA_MILVUS_URI`` (unset: milvus-lite under the data folder), ``_COLLECTION``,
         ``_CONSISTENCY`` and the token variable ``GOVQA_MILVUS_TOKEN_ENV`` names."""
-        store = MilvusVectorStore.from_settings(embedder, settings)
+        return cls._with_bm25(MilvusVectorStore.from_settings(embedder, settings), embedder)
+
+    @classmethod
+    def _with_bm25(cls, store: MilvusVectorStore, embedder: Embedder) -> Self:
+        """The corpus over ``store``, refused (IndexMismatchError) when its collection has no BM25 field."""
         if not store.bm25:
             store.close()
-            raise ConfigError(
-                f"Milvus collection {settings.milvus_collection!r} was created without BM25; "
-                "set GOVQA_MILVUS_COLLECTION to a new collection and ingest again"
+            raise IndexMismatchError(
+                f"Milvus collection {store.collection!r} was created without BM25: drop it and ingest again, "
+                "or set GOVQA_MILVUS_COLLECTION to a new collection"
             )
         return cls(store, embedder)
 
@@ -249,7 +247,7 @@ class MilvusCorpus:
     # --- chunks --------------------------------------------------------------------------------------
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         """The chunks that exist, in the order asked."""
-        return [_chunk_of(d) for d in self._store.get_by_ids(list(chunk_ids))]
+        return [document_to_chunk(d) for d in self._store.get_by_ids(list(chunk_ids))]
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         return _sorted(self._store.rows(f'metadata["doc_id"] == {_q(doc_id)}'))
@@ -309,10 +307,6 @@ def _record(row: dict[str, Any]) -> DocumentRecord:
         int(body["chunk_count"]),
         body["ingested_at"],
     )
-
-
-def _chunk_of(doc: Any) -> Chunk:
-    return Chunk.from_dict({**doc.metadata, "chunk_id": doc.id, "text": doc.page_content})
 
 
 def _sorted(rows: list[dict[str, Any]]) -> list[Chunk]:

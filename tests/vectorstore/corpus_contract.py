@@ -198,6 +198,10 @@ class CorpusContract:
             with pytest.raises(IndexMismatchError) as e:
                 self.open_corpus(path, embedder)
             assert all(n in str(e.value) for n in names), str(e.value)
+            self.check_mismatch_message(str(e.value), path)
+
+    def check_mismatch_message(self, message: str, path: Path) -> None:
+        """Backend-specific advice in the "other embedding model" error (none by default)."""
 
 
 def _counts(chunks: list[Chunk]) -> dict[str, int]:
