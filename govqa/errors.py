@@ -32,6 +32,13 @@ class InputFileError(GovQAError):
         super().__init__(f"{path}: {reason}")
 
 
+class InputTooLargeError(InputFileError):
+    """A file that would take more work than the server allows (a zip bomb, too many pages)."""
+
+    code = "payload_too_large"
+    http_status = 413
+
+
 class ModelNotReadyError(GovQAError):
     """A model the configuration needs has not been prepared (run ``govqa models prepare``)."""
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from govqa.errors import InputFileError
+from ingest.limits import Limits, check_file, check_text
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,12 @@ class LoadedFile:
     sha256: str
 
 
-def load_bytes(name: str, data: bytes, *, max_bytes: int) -> LoadedFile:
-    """Decode one file's bytes by its suffix. ``name`` is used for the error messages and the source."""
+def load_bytes(name: str, data: bytes, *, max_bytes: int, limits: Limits | None = None) -> LoadedFile:
+    """Decode one file's bytes by its suffix. ``name`` is used for the error messages and the source.
+
+    ``limits`` bound the work the file may cause (zip bombs, page counts, text size): the defaults
+    unless given.
+    """
     source = Path(name).name
     suffix = Path(source).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -47,14 +52,17 @@ def load_bytes(name: str, data: bytes, *, max_bytes: int) -> LoadedFile:
             f"the file is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
             "(raise GOVQA_MAX_FILE_MB to allow it)",
         )
+    limits = limits or Limits()
+    check_file(source, suffix, data, limits)
     reader = _READERS[suffix]
     text = reader(source, data)
+    check_text(source, text, limits)
     if len(text.strip()) < _MIN_CHARS:
         raise InputFileError(source, f"the file holds almost no text ({len(text.strip())} characters)")
     return LoadedFile(source=source, text=text, sha256=hashlib.sha256(data).hexdigest())
 
 
-def load_file(path: Path, *, max_bytes: int) -> LoadedFile:
+def load_file(path: Path, *, max_bytes: int, limits: Limits | None = None) -> LoadedFile:
     if not path.is_file():
         raise InputFileError(str(path), "not a file (or it does not exist)")
     size = path.stat().st_size
@@ -64,7 +72,7 @@ def load_file(path: Path, *, max_bytes: int) -> LoadedFile:
             f"the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
             "(raise GOVQA_MAX_FILE_MB to allow it)",
         )
-    return load_bytes(path.name, path.read_bytes(), max_bytes=max_bytes)
+    return load_bytes(path.name, path.read_bytes(), max_bytes=max_bytes, limits=limits)
 
 
 def _read_text(source: str, data: bytes) -> str:

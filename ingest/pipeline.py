@@ -18,6 +18,7 @@ from govqa.errors import GovQAError, InputFileError
 from govqa.models.embedders import Embedder
 from ingest.chunking import split_document
 from ingest.document import make_document
+from ingest.limits import Deadline, Limits
 from ingest.loaders import LoadedFile, expand_paths, load_file
 from vectorstore.base import Corpus
 
@@ -78,6 +79,8 @@ class Ingestor:
         overlap_tokens: int,
         max_file_bytes: int,
         progress: ProgressFn | None = None,
+        limits: Limits | None = None,
+        budget_s: float = 600.0,
     ) -> None:
         self.index = index
         self.embedder = embedder
@@ -85,6 +88,8 @@ class Ingestor:
         self.overlap_tokens = overlap_tokens
         self.max_file_bytes = max_file_bytes
         self.progress = progress or (lambda stage, done, total: None)
+        self.limits = limits or Limits()
+        self.budget_s = budget_s
 
     def ingest_paths(self, paths: Iterable[Path], *, force: bool = False) -> IngestReport:
         t0 = time.perf_counter()
@@ -92,7 +97,7 @@ class Ingestor:
         report = IngestReport(outcomes=[_failed(e) for e in errors])
         for i, path in enumerate(files):
             try:
-                loaded = load_file(path, max_bytes=self.max_file_bytes)
+                loaded = load_file(path, max_bytes=self.max_file_bytes, limits=self.limits)
             except InputFileError as e:
                 report.outcomes.append(_failed(e))
             else:
@@ -112,6 +117,7 @@ class Ingestor:
             return _failed(e)
 
     def _ingest(self, loaded: LoadedFile, *, force: bool) -> FileOutcome:
+        deadline = Deadline(loaded.source, self.budget_s)
         existing = self.index.find_by_source(loaded.source)
         if existing is not None and existing.sha256 == loaded.sha256 and not force:
             return FileOutcome(loaded.source, "unchanged", existing.doc_id, existing.chunk_count, 0)
@@ -121,7 +127,8 @@ class Ingestor:
             raise InputFileError(loaded.source, "no text left to index after cleaning")
         known = {} if force else self.index.existing_vectors([c.chunk_id for c in chunks])
         todo = [i for i, c in enumerate(chunks) if c.chunk_id not in known]
-        fresh = self._embed([chunks[i].embed_text for i in todo])
+        deadline.check()
+        fresh = self._embed([chunks[i].embed_text for i in todo], deadline)
         dim = fresh.shape[1] if len(todo) else next(iter(known.values())).shape[0]
         vectors = np.empty((len(chunks), dim), dtype=np.float32)
         for row, i in enumerate(todo):
@@ -133,9 +140,10 @@ class Ingestor:
         status = "updated" if existing is not None else "added"
         return FileOutcome(loaded.source, status, doc.doc_id, len(chunks), len(todo))
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
+    def _embed(self, texts: list[str], deadline: Deadline) -> np.ndarray:
         parts = []
         for start in range(0, len(texts), EMBED_BATCH):
+            deadline.check()
             parts.append(self.embedder.encode_passages(texts[start : start + EMBED_BATCH]))
             self.progress("embed", min(start + EMBED_BATCH, len(texts)), len(texts))
         if not parts:
