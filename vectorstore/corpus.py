@@ -231,6 +231,10 @@ class CorpusIndex:
             "disk_bytes": sum(p.stat().st_size for p in files),
         }
 
+    def backup(self, dest: Path) -> Path:
+        """A consistent copy of the index's database in the folder ``dest`` (see ``IndexFolder.backup``)."""
+        return self._folder.backup(dest)
+
     def close(self) -> None:
         self._folder.close()
 

@@ -60,8 +60,9 @@ def now() -> str:
 def corrupt_error(db_path: Path, e: sqlite3.DatabaseError) -> IndexCorruptError:
     if getattr(e, "sqlite_errorcode", None) in _DAMAGED:
         return IndexCorruptError(
-            f"{db_path}: damaged or not a govqa index ({e}); delete the folder {db_path.parent} and ingest "
-            "again (`govqa ingest --reindex`)"
+            f"{db_path}: damaged or not a govqa index ({e}). Restore index.sqlite from a backup (`govqa "
+            f"backup` makes one), or move the folder {db_path.parent} aside and ingest the reports again "
+            "(`govqa ingest --reindex <files>`)"
         )
     return IndexCorruptError(
         f"{db_path}: cannot be opened ({e}); check that the folder exists and that this user may read and "

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from govqa.errors import IndexMismatchError, NotFoundError
+from govqa.errors import IndexCorruptError, IndexMismatchError, NotFoundError
 from vectorstore import schema
 from vectorstore.bm25 import NO_TOKENIZER, TOKENIZER_VERSION, Tokenizer, get_tokenizer
 from vectorstore.locks import RWLock
@@ -86,7 +86,10 @@ class IndexFolder:
                 f"{path} holds a langchain-community FAISS index (index.pkl is a pickle, which govqa never "
                 "loads); ingest into another folder, or delete this one and run `govqa ingest`"
             )
-        if not (path / schema.DB_FILE).exists():
+        db = path / schema.DB_FILE
+        if not db.exists() or db.stat().st_size == 0:
+            _refuse_lost_database(path, db)
+        if not db.exists():
             if not create:
                 raise NotFoundError(f"no index at {path}: add reports with `govqa ingest <files>` first")
             path.mkdir(parents=True, exist_ok=True)
@@ -351,15 +354,56 @@ class IndexFolder:
         with self.read() as conn:
             return schema.generation(conn)
 
+    def backup(self, dest: Path) -> Path:
+        """A consistent copy of the database at ``dest`` (SQLite's online backup; writers may go on).
+
+        ``dest`` is a folder; it receives ``index.sqlite`` and ``manifest.json`` (index.faiss is rebuilt
+        from the database when the copy is opened). Restoring is copying them back into the index folder.
+        """
+        self._check_open()
+        dest = Path(dest)
+        dest.mkdir(parents=True, exist_ok=True)
+        target = dest / schema.DB_FILE
+        if target.exists():
+            raise FileExistsError(f"{target} exists already: back up into an empty folder")
+        out = sqlite3.connect(target)
+        try:
+            with self._write_mutex:
+                self._writer.backup(out)
+        finally:
+            out.close()
+        (dest / MANIFEST_FILE).write_text(json.dumps(self.manifest(), indent=2), encoding="utf-8")
+        return target
+
     def close(self) -> None:
         if self._closed:
             return
         with self._write_mutex, self._rw.exclusive():
             self._closed = True
+            try:  # fold the WAL into the database file, so a copy of index.sqlite alone is complete
+                self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except (sqlite3.Error, AttributeError) as e:
+                log.debug("no WAL checkpoint at close (%s)", e)
             with self._conns_lock:
                 for conn in self._conns:
                     conn.close()
                 self._conns.clear()
+
+
+def _refuse_lost_database(path: Path, db: Path) -> None:
+    """An index whose manifest says it held data must not silently start over with an empty database."""
+    try:
+        manifest = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    generation = manifest.get("generation", 0) if isinstance(manifest, dict) else 0
+    if isinstance(generation, int) and generation > 0:
+        state = "is empty" if db.exists() else "is missing"
+        raise IndexCorruptError(
+            f"{db} {state}, but {path / MANIFEST_FILE} says this index held documents (generation "
+            f"{generation}). Restore index.sqlite from a backup (`govqa backup` makes one), or rebuild the "
+            f"index from the reports: `govqa ingest --reindex <files>` after moving {path} aside."
+        )
 
 
 def _json_writer(data: dict[str, Any]) -> Callable[[Path], None]:
