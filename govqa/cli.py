@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from govqa.errors import GovQAError
+from govqa.errors import ConfigError, GovQAError
 from govqa.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -52,6 +52,8 @@ def _root(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # uploads, deletes, logins and refused keys are always logged (never a key itself)
+    logging.getLogger("govqa.audit").setLevel(logging.INFO)
     _offline_env()
 
 
@@ -145,6 +147,16 @@ def docs_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
     for r in records:
         years = "-".join(str(y) for y in (r.meta.years_reviewed[:1] + r.meta.years_reviewed[-1:]))
         typer.echo(f"{r.doc_id}  {r.chunk_count:4d} chunks  {r.meta.title or '?'}  ({r.source}; {years})")
+
+
+@app.command()
+def backup(
+    dest: Annotated[Path, typer.Argument(help="An empty folder (created if missing) for the copy.")],
+) -> None:
+    """Copy the index's database consistently (safe while `govqa serve` runs); restore by copying back."""
+    svc = _service(_settings())
+    target = svc.backup(dest)
+    typer.echo(f"backed up the index to {target} (restore: copy index.sqlite into the index folder)")
 
 
 @docs_app.command("delete")
@@ -363,6 +375,28 @@ def setup() -> None:
     typer.echo(f"index holds {len(svc.documents())} documents")
 
 
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(settings: Settings) -> None:
+    """With no API keys, govqa is a local single-user tool: it serves beyond loopback only when told to."""
+    if is_loopback(settings.host) or settings.api_keys or settings.admin_api_keys or settings.allow_no_auth:
+        return
+    raise ConfigError(
+        f"refusing to serve on {settings.host} with no API keys: anyone who can reach it could change the "
+        "documents. Set GOVQA_API_KEYS and GOVQA_ADMIN_API_KEYS (README 'Serving it to others'), or "
+        "GOVQA_ALLOW_NO_AUTH=true to serve it open on purpose."
+    )
+
+
 def _url_host(host: str) -> str:
     """How to reach ``host`` from this machine, as it goes in a URL."""
     if host in ("", "0.0.0.0"):
@@ -414,6 +448,7 @@ def serve(
 
     overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = _settings(**overrides)
+    check_exposure(settings)
     typer.echo("preparing models…", err=True)
     svc = _prepare(settings)
     typer.echo("loading models and index…", err=True)

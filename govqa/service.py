@@ -12,11 +12,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from govqa.errors import NotFoundError
+from govqa.errors import GovQAError, NotFoundError
 from govqa.models.embedders import Embedder, build_embedder
 from govqa.settings import Settings
 from govqa.types import Answer
-from ingest.loaders import LoadedFile
+from ingest.limits import MB, Limits
+from ingest.loaders import LoadedFile, load_bytes
 from ingest.pipeline import FileOutcome, Ingestor, IngestReport, ProgressFn
 from vectorstore.base import Corpus, DocumentRecord
 from vectorstore.corpus import CorpusIndex
@@ -159,6 +160,19 @@ class GovQA:
         self._check_question(question)
         return self.retriever.retrieve(self.retriever.analyze(question), filters, k=k)
 
+    def backup(self, dest: Path) -> Path:
+        """A consistent copy of the index's database in the folder ``dest``."""
+        backup = getattr(self.index, "backup", None)
+        if backup is None:
+            raise GovQAError(
+                f"the {self.settings.vector_backend} backend has no `govqa backup`: use its own backup tools"
+            )
+        try:
+            with self._write_lock:
+                return Path(backup(dest))
+        except (FileExistsError, OSError) as e:
+            raise GovQAError(f"cannot back up into {dest}: {e}") from None
+
     def close(self) -> None:
         with self._lock:
             if self._index is not None:
@@ -174,7 +188,14 @@ class GovQA:
             overlap_tokens=self.settings.chunk_overlap_tokens,
             max_file_bytes=int(self.settings.max_file_mb * 1024 * 1024),
             progress=progress,
+            limits=self.limits,
+            budget_s=self.settings.ingest_budget_s,
         )
+
+    @property
+    def limits(self) -> Limits:
+        """The bounds on the work one file may cause (zip bombs, page counts), from the settings."""
+        return Limits.from_settings(self.settings)
 
     def ingest(
         self, paths: Iterable[Path], *, force: bool = False, progress: ProgressFn | None = None
@@ -185,6 +206,11 @@ class GovQA:
     def ingest_loaded(self, loaded: LoadedFile) -> FileOutcome:
         with self._write_lock:
             return self._ingestor(None).ingest_loaded(loaded)
+
+    def ingest_bytes(self, name: str, data: bytes) -> FileOutcome:
+        """Read one uploaded file (within the limits; ``InputFileError`` if it cannot be) and ingest it."""
+        loaded = load_bytes(name, data, max_bytes=int(self.settings.max_file_mb * MB), limits=self.limits)
+        return self.ingest_loaded(loaded)
 
     def ingest_samples_if_empty(self, progress: ProgressFn | None = None) -> IngestReport | None:
         if self.index.documents():

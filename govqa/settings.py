@@ -131,9 +131,29 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(default=20.0, description="Largest document upload, MB.")
     answer_workers: int = Field(
         default=0,
-        description="Questions (and uploads) the server works on at once; 0 = one per CPU core. "
+        description="Questions the server works on at once; 0 = one per CPU core. "
         "Raise it when answers wait on a remote LLM. The rest wait in line.",
     )
+    allow_no_auth: bool = Field(
+        default=False,
+        description="Serve beyond loopback with no API keys (anyone who can reach it may change documents).",
+    )
+    failed_auth_per_minute: int = Field(
+        default=10, description="Wrong keys a client may send per minute before it gets 429; 0 = off."
+    )
+    # --- bounded work per upload ---------------------------------------------------------------
+    ingest_queue: int = Field(default=4, description="Uploads waiting for the (one) ingest worker at most.")
+    upload_wait_s: float = Field(
+        default=30.0, description="An upload answers with its result within this time, else 202 and a job id."
+    )
+    ingest_budget_s: float = Field(
+        default=600.0, description="Time one document may take to ingest before it is given up."
+    )
+    max_unzipped_mb: float = Field(
+        default=100.0, description="Largest decompressed size of a .docx (a zip bomb is refused), MB."
+    )
+    max_zip_entries: int = Field(default=2000, description="Most files inside a .docx.")
+    max_pdf_pages: int = Field(default=500, description="Most pages in a PDF.")
 
     @field_validator(
         "top_k",
@@ -158,7 +178,7 @@ class Settings(BaseSettings):
             return [item.strip() for item in v.split(",") if item.strip()]
         return v
 
-    @field_validator("max_body_kb", "port")
+    @field_validator("max_body_kb", "port", "ingest_queue", "max_zip_entries", "max_pdf_pages")
     @classmethod
     def _positive_serving(cls, v: int, info: object) -> int:
         if v <= 0:
@@ -166,14 +186,21 @@ class Settings(BaseSettings):
             raise ValueError(f"{name} must be > 0, got {v}")
         return v
 
-    @field_validator("max_upload_mb")
+    @field_validator("max_upload_mb", "upload_wait_s", "ingest_budget_s", "max_unzipped_mb")
     @classmethod
-    def _positive_upload(cls, v: float) -> float:
+    def _positive_upload(cls, v: float, info: object) -> float:
         if v <= 0:
-            raise ValueError(f"max_upload_mb must be > 0, got {v}")
+            name = getattr(info, "field_name", "value")
+            raise ValueError(f"{name} must be > 0, got {v}")
         return v
 
-    @field_validator("chunk_overlap_tokens", "torch_threads", "rate_limit_per_minute", "answer_workers")
+    @field_validator(
+        "chunk_overlap_tokens",
+        "torch_threads",
+        "rate_limit_per_minute",
+        "answer_workers",
+        "failed_auth_per_minute",
+    )
     @classmethod
     def _non_negative(cls, v: int, info: object) -> int:
         if v < 0:

@@ -19,7 +19,9 @@ from typing import Any
 
 import gradio as gr
 
+from ui.access import Access
 from ui.handlers import Handlers, mode_label
+from ui.jobs import IngestJobs
 from ui.render_docs import ALL, ALL_LABEL, TABLE_HEADERS
 
 log = logging.getLogger(__name__)
@@ -49,14 +51,22 @@ def _header(settings: Any) -> str:
     )
 
 
-def build_ui(service: Any) -> gr.Blocks:
-    """The chat and documents UI over ``service`` (a ``govqa.service.GovQA``)."""
-    h = Handlers(service)
+def build_ui(service: Any, *, access: Access | None = None, jobs: IngestJobs | None = None) -> gr.Blocks:
+    """The chat and documents UI over ``service`` (a ``govqa.service.GovQA``).
+
+    ``access`` and ``jobs`` are the server's (shared with the HTTP API): who may change documents, and
+    the ingest worker uploads go to. Every event is private (no named API endpoint), and the only
+    values taken from the browser are text, dropdown choices and uploaded files: the conversation is
+    kept in server-side ``gr.State``.
+    """
+    h = Handlers(service, access, jobs)
     all_choice = [(ALL_LABEL, ALL)]
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    # uploads that were never ingested (an abandoned form) are deleted within the hour
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(900, 3600)) as demo:
         gr.HTML(f"<style>{stylesheet()}</style>", elem_id="gq-style", padding=False, js_on_load=None)
         gr.HTML(_header(service.settings), padding=False, js_on_load=None)
         history = gr.State([])
+        chat_state = gr.State([])
         with gr.Tabs():
             with gr.Tab("问答 · Ask", id="ask"):
                 with gr.Row(equal_height=True):
@@ -92,11 +102,12 @@ def build_ui(service: Any) -> gr.Blocks:
                     file_count="multiple",
                     elem_id="gq-upload",
                 )
-                admin_key = gr.Textbox(
-                    label="管理密钥 · Admin API key (needed to add or delete documents on this server)",
-                    type="password",
+                gr.HTML(
+                    '<div class="gq-note">导入和删除需要以管理密钥登录 · Adding or deleting documents needs '
+                    'a login with an admin key (<a href="/logout">log in again</a>).</div>',
                     visible=h.needs_admin_key,
-                    elem_id="gq-admin-key",
+                    elem_id="gq-admin-note",
+                    js_on_load=None,
                 )
                 ingest = gr.Button("导入 · Ingest", variant="primary", elem_id="gq-ingest")
                 upload_result = gr.HTML(elem_id="gq-upload-result", js_on_load=None)
@@ -120,25 +131,23 @@ def build_ui(service: Any) -> gr.Blocks:
 
         filters = [body, year, document]
         listing = [table, body, year, document, to_delete]
-        chat_in = [question, chatbot, history, *filters]
-        chat_out = [chatbot, history, question]
-        question.submit(h.respond, chat_in, chat_out, api_name="ask")
-        send.click(h.respond, chat_in, chat_out, api_visibility="private")
-        clear.click(h.clear, None, [chatbot, history], api_visibility="private")
+        chat_in = [question, chat_state, history, *filters]
+        chat_out = [chatbot, chat_state, history, question]
+        private: dict[str, Any] = {"api_visibility": "private"}
+        question.submit(h.respond, chat_in, chat_out, **private)
+        send.click(h.respond, chat_in, chat_out, **private)
+        clear.click(h.clear, None, [chatbot, chat_state, history], **private)
         # the chat's own trash button empties the chat: the history must go with it
-        chatbot.clear(h.clear, None, [chatbot, history], api_visibility="private")
-        ingest.click(
-            h.upload, [uploads, admin_key, *filters], [upload_result, *listing], api_name="upload"
-        ).then(lambda: None, None, uploads, api_visibility="private")
-        refresh.click(h.refresh, filters, listing, api_name="refresh")
-        delete.click(h.ask_delete, [to_delete], [delete_note, confirm_row], api_visibility="private")
-        confirm.click(
-            h.confirm_delete,
-            [to_delete, admin_key, *filters],
-            [delete_note, confirm_row, *listing],
-            api_name="delete",
+        chatbot.clear(h.clear, None, [chatbot, chat_state, history], **private)
+        ingest.click(h.upload, [uploads, *filters], [upload_result, *listing], **private).then(
+            lambda: None, None, uploads, **private
         )
-        cancel.click(h.cancel_delete, None, [delete_note, confirm_row], api_visibility="private")
-        demo.load(h.refresh, filters, listing, api_visibility="private")
+        refresh.click(h.refresh, filters, listing, **private)
+        delete.click(h.ask_delete, [to_delete], [delete_note, confirm_row], **private)
+        confirm.click(
+            h.confirm_delete, [to_delete, *filters], [delete_note, confirm_row, *listing], **private
+        )
+        cancel.click(h.cancel_delete, None, [delete_note, confirm_row], **private)
+        demo.load(h.refresh, filters, listing, **private)
     log.debug("UI built (%s)", service.settings.answer_mode)
     return demo

@@ -1,12 +1,16 @@
 """The UI's event handlers: thin calls into the one service layer, answers rendered by ``ui.render``.
 
-``Handlers(service)`` holds no state of its own (the conversation lives in the browser session's
-``gr.State``), so one instance serves every visitor. Each method is an event handler that ``ui.app``
-wires to components; tests call them directly.
+``Handlers(service)`` holds no state of its own: the conversation lives in the session's ``gr.State``
+values, which stay on the server. Nothing the browser sends is trusted but text: the chat shown is
+never read back from the client (a client-sent Chatbot value could name files on the server), and an
+upload is only read from Gradio's own upload folder. Who may change documents is decided from the
+caller's key or login session by the same ``Access`` as the HTTP API. Each method is an event handler
+that ``ui.app`` wires to components; tests call them directly.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterator, Sequence
@@ -15,14 +19,15 @@ from typing import Any
 
 import gradio as gr
 
-from govqa.api.security import KeyRing
 from govqa.errors import GovQAError, InputFileError
-from ingest.loaders import load_bytes
 from rag.scope import Filters
+from ui.access import SESSION_COOKIE, Access, KeyRing, Principal, RateLimiter
+from ui.jobs import IngestJobs, QueueFull
 from ui.render import answer_html, error_html, esc, pending_html, user_html
 from ui.render_docs import ALL, Choices, file_result_html, keep, table_rows
 
 log = logging.getLogger(__name__)
+audit = logging.getLogger("govqa.audit")
 
 MAX_HISTORY = 6  # conversation turns sent with a follow-up question
 INTERNAL_ERROR = "an internal error occurred while answering; the server log has the details"
@@ -63,24 +68,46 @@ def mode_label(settings: Any) -> str:
 
 
 class Handlers:
-    def __init__(self, service: Any) -> None:
+    def __init__(self, service: Any, access: Access | None = None, jobs: IngestJobs | None = None) -> None:
         self.service = service
+        settings = service.settings
         # the API's policy: with keys configured, changing documents needs an admin key
-        self._keys = KeyRing(service.settings.api_keys, service.settings.admin_api_keys)
+        self.access = access or Access(KeyRing(settings.api_keys, settings.admin_api_keys), RateLimiter(0))
+        self.jobs = jobs or IngestJobs(max_queued=settings.ingest_queue)
 
     @property
     def needs_admin_key(self) -> bool:
-        return self._keys.enabled
+        return self.access.enabled
 
-    def _forbidden(self, admin_key: str | None) -> str | None:
-        """Why a document change is refused (as a note), or None when it is allowed."""
-        if not self._keys.enabled:
+    def principal(self, request: gr.Request | None) -> Principal | None:
+        """Who sent this event: from its Bearer key or login cookie (everyone is admin without keys)."""
+        if not self.access.enabled:
+            return Principal(identity="local", admin=True)
+        if request is None:
             return None
-        principal = self._keys.lookup(admin_key or "")
+        headers = getattr(request, "headers", None) or {}
+        cookies = getattr(request, "cookies", None) or {}
+        auth = str(headers.get("authorization", "") or "")
+        scheme, _, token = auth.partition(" ")
+        client = getattr(getattr(request, "client", None), "host", None) or "unknown"
+        decision = self.access.authenticate(
+            client,
+            bearer=token.strip() if scheme.lower() == "bearer" else None,
+            session=cookies.get(SESSION_COOKIE),
+        )
+        return decision.principal
+
+    def _forbidden(self, request: gr.Request | None) -> str | None:
+        """Why a document change is refused (as a note), or None when it is allowed."""
+        principal = self.principal(request)
         if principal is not None and principal.admin:
             return None
-        hint = "" if self._keys.has_admin_keys else " (none is configured: set GOVQA_ADMIN_API_KEYS)"
-        return _note("Changing documents needs an admin API key" + hint + ".", "gq-fail")
+        hint = (
+            "log in with an admin key (/logout, then /login)"
+            if self.access.keys.has_admin_keys
+            else "none is configured: set GOVQA_ADMIN_API_KEYS"
+        )
+        return _note(f"Changing documents needs an admin API key: {hint}.", "gq-fail")
 
     # --- chat ----------------------------------------------------------------------------------
     def respond(
@@ -91,22 +118,27 @@ class Handlers:
         body: str | None = ALL,
         year: str | None = ALL,
         document: str | None = ALL,
-    ) -> Iterator[tuple[list[Message], list[Pair], str]]:
-        """Ask ``message`` with the conversation so far; yields (chat, history, textbox) as it streams.
+    ) -> Iterator[tuple[list[Message], list[Message], list[Pair], str]]:
+        """Ask ``message`` with the conversation so far; yields (chat shown, chat kept, history, textbox).
 
-        The LLM's deltas are provisional: the final ``Answer`` replaces them (its text is checked against
-        the citations). A ``GovQAError`` becomes a friendly message in the chat.
+        ``chat`` and ``history`` are the session's server-side state, never the client's copy of the
+        chat. The LLM's deltas are provisional: the final ``Answer`` replaces them (its text is checked
+        against the citations). A ``GovQAError`` becomes a friendly message in the chat.
         """
-        question = (message or "").strip()
-        chat = list(chat or [])
+        question = (message if isinstance(message, str) else "").strip()
+        chat = [m for m in chat or [] if isinstance(m, dict)]
         pairs: list[Pair] = [(str(q), str(a)) for q, a in (history or [])]
+
+        def out(text: str = "") -> tuple[list[Message], list[Message], list[Pair], str]:
+            return list(chat), list(chat), list(pairs), text
+
         if not question:
-            yield list(chat), list(pairs), message or ""
+            yield out(message if isinstance(message, str) else "")
             return
         lang = guess_lang(question)
         chat.append({"role": "user", "content": user_html(question)})
         chat.append({"role": "assistant", "content": pending_html(lang=lang)})
-        yield list(chat), list(pairs), ""
+        yield out()
         try:
             filters = make_filters(body, year, document)
             streamed, answer = "", None
@@ -114,7 +146,7 @@ class Handlers:
                 if event["type"] == "delta":
                     streamed += event["text"]
                     chat[-1] = {"role": "assistant", "content": pending_html(streamed, lang)}
-                    yield list(chat), list(pairs), ""
+                    yield out()
                 elif event["type"] == "answer":
                     answer = event["answer"]
             if answer is None:
@@ -122,20 +154,20 @@ class Handlers:
         except GovQAError as e:
             log.info("question failed: %s", e)
             chat[-1] = {"role": "assistant", "content": error_html(str(e), lang)}
-            yield list(chat), list(pairs), ""
+            yield out()
             return
         except Exception:
             log.exception("answering %r failed", question)
             chat[-1] = {"role": "assistant", "content": error_html(INTERNAL_ERROR, lang)}
-            yield list(chat), list(pairs), ""
+            yield out()
             return
         chat[-1] = {"role": "assistant", "content": answer_html(answer)}
         pairs.append((question, answer.text))
-        yield list(chat), list(pairs), ""
+        yield out()
 
     @staticmethod
-    def clear() -> tuple[list[Message], list[Pair]]:
-        return [], []
+    def clear() -> tuple[list[Message], list[Message], list[Pair]]:
+        return [], [], []
 
     # --- documents -----------------------------------------------------------------------------
     def refresh(
@@ -155,35 +187,48 @@ class Handlers:
     def upload(
         self,
         files: Sequence[str | Path] | None,
-        admin_key: str | None = "",
         body: str | None = ALL,
         year: str | None = ALL,
         document: str | None = ALL,
+        request: gr.Request | None = None,
         progress: Any = gr.Progress(),  # noqa: B008 (Gradio injects the tracker through this default)
     ) -> tuple[Any, ...]:
-        """Ingest each uploaded file; one result line per file (a bad file never stops the others)."""
-        refused = self._forbidden(admin_key)
-        if refused is not None:
-            return (refused, *self.refresh(body, year, document))
-        paths = [Path(f) for f in files or []]
-        lines: list[str] = []
-        limit = int(self.service.settings.max_file_mb * 1024 * 1024)
-        for i, path in enumerate(paths):
-            progress((i, len(paths)), desc=f"{path.name}", unit="files")
-            lines.append(self._ingest_one(path, limit))
-        if not paths:
-            lines.append(file_result_html("", False, "choose one or more .txt, .md, .pdf or .docx files"))
-        return ("".join(lines), *self.refresh(body, year, document))
+        """Ingest each uploaded file; one result line per file (a bad file never stops the others).
 
-    def _ingest_one(self, path: Path, limit: int) -> str:
-        name = path.name
+        Only files in Gradio's upload folder are read (a path anywhere else is refused, whoever sends
+        it), on the ingest worker, and each is deleted once ingested.
+        """
+        paths = [Path(f) for f in files or [] if isinstance(f, (str, Path))]
         try:
+            refused = self._forbidden(request)
+            if refused is not None:
+                return (refused, *self.refresh(body, year, document))
+            lines: list[str] = []
+            for i, path in enumerate(paths):
+                progress((i, len(paths)), desc=f"{path.name}", unit="files")
+                lines.append(self._ingest_one(path))
+            if not paths:
+                lines.append(file_result_html("", False, "choose one or more .txt, .md, .pdf or .docx files"))
+            return ("".join(lines), *self.refresh(body, year, document))
+        finally:
+            for path in paths:
+                _discard_upload(path)
+
+    def _ingest_one(self, path: Path) -> str:
+        name = path.name
+        limit = int(self.service.settings.max_upload_mb * 1024 * 1024)
+        try:
+            if not _in_upload_folder(path):
+                log.warning("refused a UI upload outside the upload folder: %s", path)
+                raise InputFileError(name, "not an uploaded file")
             if path.stat().st_size > limit:  # refuse before reading a huge file into memory
-                raise InputFileError(name, f"the file is over the {limit / 1e6:.1f} MB limit")
-            loaded = load_bytes(name, path.read_bytes(), max_bytes=limit)
-            outcome = self.service.ingest_loaded(loaded)
-        except InputFileError as e:
-            return file_result_html(name, False, e.reason)
+                raise InputFileError(name, f"the file is over the {limit / 1e6:.1f} MB upload limit")
+            data = path.read_bytes()
+            job = self.jobs.submit(name, functools.partial(self.service.ingest_bytes, name, data))
+            assert job.future is not None
+            outcome = job.future.result()
+        except (InputFileError, QueueFull) as e:
+            return file_result_html(name, False, getattr(e, "reason", str(e)))
         except GovQAError as e:
             return file_result_html(name, False, str(e))
         except OSError as e:
@@ -217,13 +262,13 @@ class Handlers:
     def confirm_delete(
         self,
         doc_id: str | None,
-        admin_key: str | None = "",
         body: str | None = ALL,
         year: str | None = ALL,
         document: str | None = ALL,
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         """Delete ``doc_id``; (message, confirm row, table and dropdown updates)."""
-        refused = self._forbidden(admin_key)
+        refused = self._forbidden(request)
         if refused is not None:
             message = refused
         elif not doc_id:
@@ -231,6 +276,7 @@ class Handlers:
         else:
             try:
                 record = self.service.delete_document(doc_id)
+                audit.info("deleted %s (%s) from the UI", record.doc_id, record.source)
                 message = _note(f"Deleted {record.meta.title or record.source} ({record.source}).", "gq-ok")
             except GovQAError as e:
                 message = _note(f"Not deleted: {e}", "gq-fail")
@@ -243,3 +289,29 @@ class Handlers:
 
 def _note(text: str, cls: str = "") -> str:
     return f'<div class="gq-note {cls}">{esc(text)}</div>'
+
+
+def _upload_folder() -> Path:
+    from gradio.utils import get_upload_folder
+
+    return Path(get_upload_folder()).resolve()
+
+
+def _in_upload_folder(path: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(_upload_folder())
+    except (OSError, ValueError):
+        return False
+
+
+def _discard_upload(path: Path) -> None:
+    """Delete an ingested (or refused) upload and its now-empty folder, if it is Gradio's."""
+    if not _in_upload_folder(path):
+        return
+    try:
+        path.unlink(missing_ok=True)
+        folder = path.resolve().parent
+        if folder != _upload_folder() and not any(folder.iterdir()):
+            folder.rmdir()
+    except OSError as e:
+        log.debug("could not remove upload %s: %s", path, e)

@@ -169,5 +169,14 @@ def error_html(message: str, lang: str = "zh") -> str:
     )
 
 
+# characters Markdown gives a meaning to: as entities they are shown as themselves, never read as links,
+# images (which would load from another site), emphasis or code
+_MARKDOWN_CHARS = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~$"}
+
+
 def user_html(question: str) -> str:
-    return esc(question)
+    """The user's own question as plain text: escaped, with nothing in it read as Markdown."""
+    return "<br>".join(
+        "".join(_MARKDOWN_CHARS.get(c) or html.escape(c, quote=True) for c in line)
+        for line in question.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    )

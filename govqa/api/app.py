@@ -14,15 +14,18 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
+from fastapi_offline import FastAPIOffline
 
 from govqa import __version__
+from govqa.api import boundary
 from govqa.api.context import ApiContext, Readiness
 from govqa.api.errors import install_error_handlers
 from govqa.api.middleware import BodyLimit, CatchAll
 from govqa.api.routes import ask, documents, health, openai, widget
-from govqa.api.security import KeyRing, RateLimiter
 from govqa.settings import Settings, load_settings
+from ui.access import Access
+from ui.jobs import IngestJobs
 
 if TYPE_CHECKING:
     from govqa.service import GovQA
@@ -41,8 +44,9 @@ cited passages — or a clear refusal when the reports do not say.
 * `/widget.js`, `/embed` — a chat widget for any web page.
 
 **Auth**: when the server has API keys (`GOVQA_API_KEYS`, `GOVQA_ADMIN_API_KEYS`), every `/v1` route
-needs `Authorization: Bearer <key>`, and changing documents needs an admin key. Errors are always
-`{"error": {"code", "message"}}`.
+and everything under `/ui` needs `Authorization: Bearer <key>` (or the session cookie `/login` issues),
+and changing documents needs an admin key. Wrong keys count against a per-client limit (429). Errors are
+always `{"error": {"code", "message"}}`.
 """
 
 TAGS = [
@@ -72,8 +76,8 @@ def create_app(
         settings=settings,
         service=service,
         readiness=Readiness(),
-        keys=KeyRing(settings.api_keys, settings.admin_api_keys),
-        limiter=RateLimiter(settings.rate_limit_per_minute),
+        access=Access.from_settings(settings),
+        jobs=IngestJobs(max_queued=settings.ingest_queue, stuck_after_s=settings.ingest_budget_s),
         owns_service=owns_service,
     )
 
@@ -83,16 +87,19 @@ def create_app(
             ctx.readiness.start(ctx.service)
         yield
         ctx.shutdown_workers()
+        ctx.jobs.shutdown()
         if ctx.owns_service:
             ctx.service.close()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the fastapi-offline package's own copies: /docs works with no network
+    app = FastAPIOffline(
         title="govqa",
         version=__version__,
         summary="Cited answers from government work reports",
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        favicon_url="/favicon.ico",
     )
     app.state.govqa = ctx
     install_error_handlers(app)
@@ -103,14 +110,30 @@ def create_app(
     async def root(request: Request) -> RedirectResponse:
         return RedirectResponse(UI_PATH + "/" if ctx.ui_mounted else "/embed", status_code=307)
 
-    # added inner to outer: CORS is outermost so even 413s and 500s carry its headers
+    @app.get(boundary.LOGIN_PATH, include_in_schema=False)
+    async def login_form(request: Request) -> Response:
+        return await boundary.login_get(request, ctx.access, UI_PATH)
+
+    @app.post(boundary.LOGIN_PATH, include_in_schema=False)
+    async def login(request: Request) -> Response:
+        return await boundary.login_post(request, ctx.access, UI_PATH)
+
+    @app.get(boundary.LOGOUT_PATH, include_in_schema=False)
+    async def logout(request: Request) -> Response:
+        return await boundary.logout(request, ctx.access)
+
+    # added inner to outer: the UI's auth before its body is read; CORS is outermost so even 413s and
+    # 500s carry its headers
     app.add_middleware(
         BodyLimit,
         max_body=settings.max_body_kb * 1024,
         max_upload=int(settings.max_upload_mb * 1024 * 1024),
-        skip_prefixes=(UI_PATH,),
+        upload_paths=("/v1/documents", UI_PATH + "/gradio_api/upload"),
+        skip_prefixes=(),
     )
+    app.add_middleware(boundary.UiGate, access=ctx.access, prefix=UI_PATH)
     app.add_middleware(CatchAll)
+    app.add_middleware(boundary.SecurityHeaders, embed_ancestors=settings.cors_origins, ui_prefix=UI_PATH)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -122,7 +145,7 @@ def create_app(
         )
     if settings.api_keys or settings.admin_api_keys:
         log.info(
-            "API keys required on /v1 (%d user, %d admin)",
+            "API keys required on /v1 and /ui (%d user, %d admin)",
             len(settings.api_keys),
             len(settings.admin_api_keys),
         )
@@ -130,7 +153,13 @@ def create_app(
 
 
 def mount_ui(app: FastAPI, service: Any) -> bool:
-    """Mount the Gradio UI at /ui if ``ui.app`` provides ``build_ui(service)``; False (logged) if not."""
+    """Mount the Gradio UI at /ui if ``ui.app`` provides ``build_ui``; False (logged) if not.
+
+    ``gr.mount_gradio_app`` alone leaves the Blocks in its "not launched" state, in which Gradio skips
+    its checks of the file paths an event hands it: mounted, we set what ``launch()`` would (launched,
+    no extra allowed paths, the data folder blocked, uploads capped at the API's limit, errors not
+    shown to the client).
+    """
     try:
         from ui.app import build_ui  # type: ignore[import-not-found,unused-ignore]
     except ImportError as e:
@@ -138,8 +167,22 @@ def mount_ui(app: FastAPI, service: Any) -> bool:
         return False
     import gradio as gr
 
-    blocks = build_ui(service)
-    gr.mount_gradio_app(app, blocks, path=UI_PATH)
-    app.state.govqa.ui_mounted = True
+    ctx: ApiContext = app.state.govqa
+    settings = ctx.settings
+    blocks = build_ui(service, access=ctx.access, jobs=ctx.jobs)
+    gr.mount_gradio_app(
+        app,
+        blocks,
+        path=UI_PATH,
+        allowed_paths=[],
+        blocked_paths=[str(settings.data_dir.resolve())],
+        max_file_size=int(settings.max_upload_mb * 1024 * 1024),
+        show_error=False,
+        footer_links=[],
+        run_history=False,
+        mcp_server=False,
+    )
+    blocks.has_launched = True  # Gradio's path checks apply only to a launched Blocks
+    ctx.ui_mounted = True
     log.info("Gradio UI mounted at %s", UI_PATH)
     return True

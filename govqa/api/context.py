@@ -18,8 +18,9 @@ from govqa.errors import GovQAError
 from govqa.settings import Settings
 
 if TYPE_CHECKING:
-    from govqa.api.security import KeyRing, RateLimiter
     from govqa.service import GovQA
+    from ui.access import Access
+    from ui.jobs import IngestJobs
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,8 @@ class ApiContext:
     settings: Settings
     service: GovQA
     readiness: Readiness
-    keys: KeyRing
-    limiter: RateLimiter
+    access: Access
+    jobs: IngestJobs
     owns_service: bool = False
     ui_mounted: bool = False
     _pool: ThreadPoolExecutor | None = field(default=None, repr=False)

@@ -205,6 +205,17 @@ class UploadOut(BaseModel):
     status: Literal["added", "updated", "unchanged"]
     chunks: int
     embedded: int = Field(description="Chunks embedded now (0 when the file was unchanged).")
+    job_id: str = Field(default="", description="The ingest job that did it.")
+
+
+class JobOut(BaseModel):
+    job_id: str
+    source: str
+    status: Literal["queued", "running", "done", "failed"]
+    error: str = Field(default="", description="Why it failed.")
+    seconds: float = Field(description="Time spent ingesting so far.")
+    result: UploadOut | None = Field(default=None, description="The outcome, once done.")
+    url: str = Field(description="Where to ask for this job again.")
 
 
 class DeletedOut(BaseModel):
@@ -216,6 +227,14 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
 
 
+class IngestStatus(BaseModel):
+    running: int = Field(description="Uploads being ingested now (0 or 1).")
+    queued: int = Field(description="Uploads waiting for the ingest worker.")
+    longest_s: float = Field(description="How long the running upload has taken so far.")
+    stuck: bool = Field(description="The running upload is over GOVQA_INGEST_BUDGET_S (answers go on).")
+
+
 class Ready(BaseModel):
     status: Literal["ready"] = "ready"
     documents: int
+    ingest: IngestStatus | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -125,8 +126,9 @@ def test_safe_basename() -> None:
         safe_basename("x" * 300 + ".txt")
 
 
-def test_concurrent_uploads_lose_nothing(api: Api) -> None:
+def test_concurrent_uploads_lose_nothing(make_api: MakeApi) -> None:
     n = 8
+    api = make_api(ingest_queue=n)  # room for all of them in the ingest queue
     results: list[int] = []
     errors: list[BaseException] = []
 
@@ -151,3 +153,49 @@ def test_concurrent_uploads_lose_nothing(api: Api) -> None:
     assert not errors and results == [201] * n
     assert {f"并发{i}.txt" for i in range(n)} <= listed
     assert len(listed) == 5 + n
+
+
+def test_uploads_beyond_the_ingest_queue_are_refused_with_503(make_api: MakeApi) -> None:
+    api = make_api(ingest_queue=1)
+    release = threading.Event()
+    started = threading.Event()
+
+    def slow(*_: object) -> object:
+        started.set()
+        release.wait(30)
+        raise AssertionError("not reached")
+
+    jobs = api.app.state.govqa.jobs
+    jobs.submit("a", slow)  # running
+    assert started.wait(10)
+    jobs.submit("b", slow)  # waiting: the queue is now full
+    r = api.client.post("/v1/documents", files={"file": ("c.txt", _report("丙"), "text/plain")})
+    release.set()
+    assert_error(r, 503, "busy")
+    assert r.headers["retry-after"]
+    assert "c.txt" not in {d["source"] for d in api.client.get("/v1/documents").json()["documents"]}
+
+
+def test_a_slow_upload_answers_202_with_a_job_to_poll(make_api: MakeApi) -> None:
+    api = make_api(upload_wait_s=0.05)
+    gate = threading.Event()
+    real = api.service.ingest_bytes
+
+    def held(name: str, data: bytes) -> object:
+        gate.wait(30)
+        return real(name, data)
+
+    api.service.ingest_bytes = held  # type: ignore[method-assign]
+    r = api.client.post("/v1/documents", files={"file": ("慢.txt", _report("慢"), "text/plain")})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert job["status"] in ("queued", "running") and job["url"] == f"/v1/documents/jobs/{job['job_id']}"
+    gate.set()
+    for _ in range(200):
+        polled = api.client.get(job["url"]).json()
+        if polled["status"] == "done":
+            break
+        time.sleep(0.05)
+    assert polled["status"] == "done" and polled["result"]["source"] == "慢.txt"
+    assert polled["result"]["status"] == "added"
+    assert_error(api.client.get("/v1/documents/jobs/" + "0" * 32), 404, "not_found")

@@ -38,6 +38,7 @@ OPERATIONS = [
     ("GET", "/v1/documents"),
     ("POST", "/v1/documents"),
     ("DELETE", "/v1/documents/{doc_id}"),
+    ("GET", "/v1/documents/jobs/{job_id}"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/widget.js"),
@@ -49,6 +50,7 @@ WITH_INPUT = {
     ("GET", "/v1/models/{model_id}"),
     ("POST", "/v1/documents"),
     ("DELETE", "/v1/documents/{doc_id}"),
+    ("GET", "/v1/documents/jobs/{job_id}"),
 }
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

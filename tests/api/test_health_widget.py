@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from govqa.api import create_app
-from govqa.api.routes.widget import frame_ancestors
+from govqa.api.boundary import frame_ancestors
 from tests.api.helpers import MakeApi, assert_error
 
 
@@ -25,7 +25,11 @@ def test_healthz_and_readyz(make_api: MakeApi) -> None:
     readiness = api.app.state.govqa.readiness
     readiness.start(api.service)
     assert readiness.wait(120)
-    assert c.get("/readyz").json() == {"status": "ready", "documents": 5}
+    assert c.get("/readyz").json() == {
+        "status": "ready",
+        "documents": 5,
+        "ingest": {"running": 0, "queued": 0, "longest_s": 0.0, "stuck": False},
+    }
 
 
 class _FailingWarmUp:

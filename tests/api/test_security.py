@@ -7,8 +7,8 @@ import threading
 import pytest
 from fastapi.testclient import TestClient
 
-from govqa.api.security import KeyRing, RateLimiter
 from tests.api.helpers import Api, MakeApi, assert_error
+from ui.access import KeyRing, RateLimiter
 
 USER = "user-key-0123456789"
 ADMIN = "admin-key-9876543210"

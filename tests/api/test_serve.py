@@ -79,7 +79,11 @@ def test_serve_end_to_end(tmp_path: Path) -> None:
         assert f"{base}/docs" in text and f'<script src="{base}/widget.js"' in text
         assert "5 added" in text  # the samples went into the empty index
         with httpx.Client(base_url=base, timeout=60) as http:
-            assert http.get("/readyz").json() == {"status": "ready", "documents": 5}
+            assert http.get("/readyz").json() == {
+                "status": "ready",
+                "documents": 5,
+                "ingest": {"running": 0, "queued": 0, "longest_s": 0.0, "stuck": False},
+            }
             answer = http.post("/v1/ask", json={"question": "2019年精武镇税收收入是多少？"}).json()
             assert answer["citations"]
             home = http.get("/", follow_redirects=False)

@@ -48,10 +48,10 @@ def demo(service: GovQA) -> gr.Blocks:
 
 @pytest.fixture
 def ask(demo: gr.Blocks) -> Callable[..., tuple[Any, ...]]:
-    fn = wired(demo, "ask")
+    fn = wired(demo, "respond")
 
     def run(question: str, chat: Any = None, history: Any = None, **filters: Any) -> tuple[Any, ...]:
-        return last(
+        shown, kept, pairs, box = last(
             fn(
                 question,
                 chat or [],
@@ -59,8 +59,28 @@ def ask(demo: gr.Blocks) -> Callable[..., tuple[Any, ...]]:
                 *(filters.get(k, ALL) for k in ("body", "year", "document")),
             )
         )
+        assert shown == kept  # the chat shown is the server-side state
+        return shown, pairs, box
 
     return run
+
+
+@pytest.fixture
+def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Gradio's upload folder for this test: the only place the upload handler reads files from."""
+    folder = tmp_path / "gradio-uploads"
+    folder.mkdir()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(folder))
+    return folder
+
+
+class KeyedRequest:
+    """What the upload and delete handlers read of a ``gr.Request``: headers, cookies, the client."""
+
+    def __init__(self, key: str) -> None:
+        self.headers = {"authorization": f"Bearer {key}"} if key else {}
+        self.cookies: dict[str, str] = {}
+        self.client = type("Client", (), {"host": "127.0.0.1"})()
 
 
 def test_build_ui_does_no_work_and_shows_the_mode(service: GovQA) -> None:
@@ -69,8 +89,10 @@ def test_build_ui_does_no_work_and_shows_the_mode(service: GovQA) -> None:
     assert service._index is None and service._embedder is None  # the index opens on first page load
     html = " ".join(str(getattr(b, "value", "")) for b in demo.blocks.values())
     assert "extractive" in html and "<style>" in html
-    for name in ("ask", "upload", "delete", "refresh"):
+    for name in ("respond", "upload", "confirm_delete", "refresh"):
         wired(demo, name)
+    # every event is private: the UI exposes no named API endpoint
+    assert all(f.api_visibility == "private" for f in demo.fns.values() if f.name != "load_example")
     assert EXAMPLES[0] == "2019年精武镇税收收入是多少？"
 
 
@@ -86,12 +108,13 @@ def test_mode_label_names_the_llm() -> None:
 
 # --- asking ----------------------------------------------------------------------------------------
 def test_ask_streams_then_shows_the_answer_with_citation_cards(demo: gr.Blocks) -> None:
-    steps = list(wired(demo, "ask")("2019年精武镇税收收入是多少？", [], [], ALL, ALL, ALL))
-    first_chat, _, box = steps[0]
+    steps = list(wired(demo, "respond")("2019年精武镇税收收入是多少？", [], [], ALL, ALL, ALL))
+    first_chat, _, _, box = steps[0]
     assert box == ""  # the textbox is cleared at once
     assert first_chat[0] == {"role": "user", "content": "2019年精武镇税收收入是多少？"}
     assert "gq-pending" in bot(first_chat)
-    chat, history, _ = steps[-1]
+    chat, kept, history, _ = steps[-1]
+    assert kept == chat  # what is shown is what the session keeps (on the server)
     html = bot(chat)
     assert "18亿元" in html and "gq-pending" not in html and "gq-refused" not in html
     assert '<details class="gq-card" open>' in html and "<mark>" in html
@@ -179,7 +202,7 @@ def test_llm_deltas_are_provisional_and_the_final_answer_replaces_them() -> None
             {"type": "answer", "answer": final},
         ]
     )
-    steps = list(Handlers(svc).respond("问题", [], [("旧问题", "旧答案")] * 10))
+    steps = [(c, h, t) for c, _, h, t in Handlers(svc).respond("问题", [], [("旧问题", "旧答案")] * 10)]
     shown = [bot(chat) for chat, _, _ in steps]
     assert "草稿&lt;b&gt;" in shown[2] and "gq-pending" in shown[2]
     assert "定稿答案" in shown[-1] and "草稿" not in shown[-1]
@@ -196,7 +219,7 @@ def test_llm_deltas_are_provisional_and_the_final_answer_replaces_them() -> None
 )
 def test_a_failure_mid_stream_replaces_the_partial_answer(error: Exception, shown: str) -> None:
     svc = ScriptedService([{"type": "delta", "text": "部分"}, error])
-    chat, history, _ = list(Handlers(svc).respond("问题", [], []))[-1]
+    chat, _, history, _ = list(Handlers(svc).respond("问题", [], []))[-1]
     html = bot(chat)
     assert "gq-error" in html and shown in html and "部分" not in html
     assert "secret internals" not in html
@@ -204,7 +227,7 @@ def test_a_failure_mid_stream_replaces_the_partial_answer(error: Exception, show
 
 
 def test_a_stream_without_an_answer_is_an_error() -> None:
-    chat, _, _ = list(Handlers(ScriptedService([{"type": "delta", "text": "x"}])).respond("q", [], []))[-1]
+    chat, *_ = list(Handlers(ScriptedService([{"type": "delta", "text": "x"}])).respond("q", [], []))[-1]
     assert "cut off" in bot(chat)
 
 
@@ -220,7 +243,8 @@ def test_refresh_lists_documents_and_fills_the_dropdowns(demo: gr.Blocks) -> Non
     assert to_delete["value"] is None
 
 
-def test_upload_good_and_bad_files_each_get_a_result(demo: gr.Blocks, tmp_path: Path) -> None:
+def test_upload_good_and_bad_files_each_get_a_result(demo: gr.Blocks, uploads: Path) -> None:
+    tmp_path = uploads
     good = tmp_path / "2025年测试镇政府工作报告.txt"
     good.write_text(
         "2025年测试镇政府工作报告\n\n一、2025年工作回顾\n\n2025年全镇实现税收收入3亿元，同比增长5%。\n",
@@ -239,8 +263,22 @@ def test_upload_good_and_bad_files_each_get_a_result(demo: gr.Blocks, tmp_path: 
     assert "✖ <b>report.exe</b> — unsupported file type" in result
     assert "✖ <b>empty.md</b> — the file is empty" in result
     assert len(rows) == 6 and ("测试镇", "测试镇") in body["choices"]
+    assert not any(uploads.iterdir())  # every upload is deleted once ingested (or refused)
+    good.write_text(
+        "2025年测试镇政府工作报告\n\n2025年全镇实现税收收入3亿元，同比增长5%。\n", encoding="utf-8"
+    )
     again, *_ = wired(demo, "upload")([str(good)])
-    assert "unchanged" in again
+    assert "updated" in again
+
+
+def test_upload_reads_only_gradio_upload_folder(demo: gr.Blocks, uploads: Path, tmp_path: Path) -> None:
+    """A server path handed to the upload event (not an upload) is refused, and left where it is."""
+    outside = tmp_path / "secret.txt"
+    outside.write_text("2025年测试镇政府工作报告\n\n机密：全镇税收收入3亿元。\n" * 3, encoding="utf-8")
+    for path in (str(outside), str(uploads / ".." / "secret.txt"), "/etc/hostname"):
+        result, rows, *_ = wired(demo, "upload")([path])
+        assert "not an uploaded file" in result and len(rows) == 5
+    assert outside.exists()
 
 
 def test_upload_nothing_says_what_to_do(demo: gr.Blocks) -> None:
@@ -256,14 +294,14 @@ def test_delete_asks_for_confirmation_first(demo: gr.Blocks, service: GovQA) -> 
     assert len(service.documents()) == 5  # nothing deleted yet
     note, row = handlers.cancel_delete()
     assert "Nothing deleted" in note and row["visible"] is False
-    note, row, rows, *_, to_delete = wired(demo, "delete")(doc.doc_id, "", ALL, ALL, doc.doc_id)
+    note, row, rows, *_, to_delete = wired(demo, "confirm_delete")(doc.doc_id, ALL, ALL, doc.doc_id)
     assert "Deleted 2019年精武镇政府工作报告" in note and row["visible"] is False
     assert len(rows) == 4 and doc.doc_id not in {r[0] for r in rows}
     assert len(to_delete["choices"]) == 4
 
 
 def test_delete_unknown_or_none(demo: gr.Blocks, service: GovQA) -> None:
-    note, *_ = wired(demo, "delete")("nope", "", ALL, ALL, ALL)
+    note, *_ = wired(demo, "confirm_delete")("nope", ALL, ALL, ALL)
     assert "Not deleted" in note and "no document with id" in note
     note, row = Handlers(service).ask_delete(None)
     assert "Choose a document" in note and row["visible"] is False
@@ -272,32 +310,37 @@ def test_delete_unknown_or_none(demo: gr.Blocks, service: GovQA) -> None:
 
 def test_a_filter_on_a_deleted_document_falls_back_to_all(demo: gr.Blocks, service: GovQA) -> None:
     doc = service.documents()[0]
-    *_, document, _ = wired(demo, "delete")(doc.doc_id, "", ALL, ALL, doc.doc_id)
+    *_, document, _ = wired(demo, "confirm_delete")(doc.doc_id, ALL, ALL, doc.doc_id)
     assert document["value"] == ALL
 
 
-def test_with_keys_document_changes_need_an_admin_key(service: GovQA, tmp_path: Path) -> None:
+def test_with_keys_document_changes_need_an_admin_key(service: GovQA, uploads: Path) -> None:
     service.settings = ui_settings(service.settings.data_dir, api_keys="user-key", admin_api_keys="admin-key")
     demo = build_ui(service)
-    key_box = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "gq-admin-key")
-    assert key_box.visible is True
-    good = tmp_path / "report.txt"
-    good.write_text(
-        "2025年测试镇政府工作报告\n\n2025年全镇实现税收收入3亿元，同比增长5%。\n", encoding="utf-8"
-    )
+    note_box = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "gq-admin-note")
+    assert note_box.visible is True
+
+    def report() -> str:
+        good = uploads / "report.txt"
+        good.write_text(
+            "2025年测试镇政府工作报告\n\n2025年全镇实现税收收入3亿元，同比增长5%。\n", encoding="utf-8"
+        )
+        return str(good)
+
     doc_id = service.documents()[0].doc_id
     for key in ("", "user-key", "wrong"):
-        result, rows, *_ = wired(demo, "upload")([str(good)], key)
+        result, rows, *_ = wired(demo, "upload")([report()], ALL, ALL, ALL, KeyedRequest(key))
         assert "needs an admin API key" in result and len(rows) == 5
-        note, *_ = wired(demo, "delete")(doc_id, key, ALL, ALL, ALL)
+        note, *_ = wired(demo, "confirm_delete")(doc_id, ALL, ALL, ALL, KeyedRequest(key))
         assert "needs an admin API key" in note
     assert len(service.documents()) == 5
-    result, rows, *_ = wired(demo, "upload")([str(good)], "admin-key")
+    assert not any(uploads.iterdir())  # refused uploads are deleted too
+    result, rows, *_ = wired(demo, "upload")([report()], ALL, ALL, ALL, KeyedRequest("admin-key"))
     assert "added" in result and len(rows) == 6
-    note, *_ = wired(demo, "delete")(doc_id, "admin-key", ALL, ALL, ALL)
+    note, *_ = wired(demo, "confirm_delete")(doc_id, ALL, ALL, ALL, KeyedRequest("admin-key"))
     assert "Deleted" in note and len(service.documents()) == 5
 
 
-def test_without_keys_the_admin_key_box_is_hidden(demo: gr.Blocks) -> None:
-    key_box = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "gq-admin-key")
-    assert key_box.visible is False
+def test_without_keys_the_admin_note_is_hidden(demo: gr.Blocks) -> None:
+    note_box = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "gq-admin-note")
+    assert note_box.visible is False

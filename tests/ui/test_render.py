@@ -200,3 +200,12 @@ def test_file_result_is_escaped() -> None:
     ok = file_result_html("<a>.txt", True, "added")
     assert "✔" in ok and "gq-ok" in ok and "&lt;a&gt;.txt" in ok
     assert "gq-fail" in file_result_html("x.exe", False, "unsupported")
+
+
+def test_the_users_question_is_shown_as_text_never_as_markdown() -> None:
+    from ui.render import user_html
+
+    shown = user_html("![x](http://evil.example/a.png) **粗** <b>&amp;\n第二行")
+    assert "![" not in shown and "](" not in shown and "**" not in shown and "<b>" not in shown
+    assert shown.startswith("&#33;&#91;x&#93;&#40;http://evil&#46;example")
+    assert "&lt;b&gt;&amp;amp;<br>第二行" in shown

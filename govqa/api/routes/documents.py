@@ -7,6 +7,8 @@ as ``govqa ingest``. A file the loaders refuse is rejected before the index is t
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import unicodedata
 from typing import Annotated, Any
@@ -15,13 +17,16 @@ from fastapi import APIRouter, Depends, File, Path, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from govqa.api.context import api_context
+from govqa.api.errors import ApiError
 from govqa.api.middleware import too_large
-from govqa.api.schemas import DeletedOut, DocumentList, DocumentOut, UploadOut, error_responses
+from govqa.api.schemas import DeletedOut, DocumentList, DocumentOut, JobOut, UploadOut, error_responses
 from govqa.api.security import require_admin, require_user
-from govqa.errors import InputFileError
-from ingest.loaders import SUPPORTED_SUFFIXES, load_bytes
+from govqa.errors import InputFileError, NotFoundError
+from ingest.loaders import SUPPORTED_SUFFIXES
+from ui.jobs import Job, QueueFull
 
 log = logging.getLogger(__name__)
+audit = logging.getLogger("govqa.audit")
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
@@ -62,13 +67,17 @@ def list_documents(request: Request) -> DocumentList:
 @router.post(
     "/documents",
     summary="Upload a report (.txt .md .pdf .docx)",
-    description="Multipart form with one `file` field. Ingests it at once (201 when added; 200 when it "
-    "replaced or matched a document of the same name). A file that cannot be read as a report is "
-    "refused with 400 and the index is left as it was. Needs an admin key when keys are configured.",
+    description="Multipart form with one `file` field. Ingests it on the server's ingest worker (201 when "
+    "added; 200 when it replaced or matched a document of the same name). An upload still being ingested "
+    "after GOVQA_UPLOAD_WAIT_S answers 202 with a job to poll at `/v1/documents/jobs/{id}`. A file that "
+    "cannot be read as a report is refused with 400 (413 when it would unpack or run beyond the limits: "
+    "a zip bomb, too many pages) and the index is left as it was. Needs an admin key when keys are "
+    "configured.",
     status_code=201,
     response_model=UploadOut,
     responses={
         200: {"model": UploadOut, "description": "Updated or unchanged document of the same name"},
+        202: {"model": JobOut, "description": "Still being ingested: poll the job"},
         **error_responses(400, 401, 403, 413, 422, 429, 500, 503),
     },
     dependencies=[Depends(require_admin)],
@@ -84,9 +93,17 @@ async def upload_document(
     await file.close()
     if len(data) > limit:
         raise too_large(limit, "upload", "GOVQA_MAX_UPLOAD_MB")
-    max_file = int(ctx.settings.max_file_mb * 1024 * 1024)
-    loaded = await ctx.run(load_bytes, name, data, max_bytes=max_file)
-    outcome = await ctx.run(ctx.service.ingest_loaded, loaded)
+    try:
+        job = ctx.jobs.submit(name, functools.partial(ctx.service.ingest_bytes, name, data))
+    except QueueFull as e:
+        raise ApiError(503, "busy", str(e), {"Retry-After": "30"}) from None
+    assert job.future is not None
+    try:
+        outcome = await asyncio.wait_for(
+            asyncio.shield(asyncio.wrap_future(job.future)), timeout=ctx.settings.upload_wait_s
+        )
+    except TimeoutError:
+        return JSONResponse(_job_out(job).model_dump(mode="json"), status_code=202)
     if outcome.status == "failed":
         raise InputFileError(outcome.source or name, outcome.reason)
     log.info("upload %s: %s, %d chunks", outcome.source, outcome.status, outcome.chunks)
@@ -97,9 +114,48 @@ async def upload_document(
             "status": outcome.status,
             "chunks": outcome.chunks,
             "embedded": outcome.embedded,
+            "job_id": job.id,
         }
     )
     return JSONResponse(body.model_dump(mode="json"), status_code=201 if outcome.status == "added" else 200)
+
+
+def _job_out(job: Job) -> JobOut:
+    outcome = job.result
+    return JobOut(
+        job_id=job.id,
+        source=job.source,
+        status=job.status,
+        error=job.error,
+        seconds=round(job.running_for, 2),
+        result=None
+        if outcome is None or outcome.status == "failed"
+        else UploadOut(
+            doc_id=outcome.doc_id,
+            source=outcome.source,
+            status=outcome.status,
+            chunks=outcome.chunks,
+            embedded=outcome.embedded,
+            job_id=job.id,
+        ),
+        url=f"/v1/documents/jobs/{job.id}",
+    )
+
+
+@router.get(
+    "/documents/jobs/{job_id}",
+    summary="The state of an upload that is still being ingested",
+    description="An upload that takes longer than GOVQA_UPLOAD_WAIT_S answers 202 with a job id; this "
+    "says whether that job is queued, running, done or failed (with the reason).",
+    response_model=JobOut,
+    responses=error_responses(401, 404, 422, 429),
+    dependencies=[Depends(require_admin)],
+)
+def get_job(request: Request, job_id: Annotated[str, Path(max_length=64, pattern=r"^[0-9a-f]+$")]) -> JobOut:
+    job = api_context(request).jobs.get(job_id)
+    if job is None:
+        raise NotFoundError(f"no upload job with id {job_id!r} (jobs are kept in memory until restart)")
+    return _job_out(job)
 
 
 @router.delete(
@@ -113,5 +169,5 @@ def delete_document(
     request: Request, doc_id: Annotated[str, Path(max_length=200, description="An id from GET /v1/documents")]
 ) -> DeletedOut:
     record = api_context(request).service.delete_document(doc_id)
-    log.info("deleted %s (%s)", record.doc_id, record.source)
+    audit.info("deleted %s (%s)", record.doc_id, record.source)
     return DeletedOut(deleted=_document_out(record))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from govqa.api.context import api_context
 from govqa.api.errors import ApiError
-from govqa.api.schemas import Health, Ready, error_responses
+from govqa.api.schemas import Health, IngestStatus, Ready, error_responses
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
 
@@ -29,4 +33,7 @@ async def readyz(request: Request) -> Ready:
         why = ctx.readiness.error or "warming up: loading the models and opening the index"
         raise ApiError(503, "not_ready", why, {"Retry-After": "5"})
     documents = await run_in_threadpool(ctx.service.documents)
-    return Ready(documents=len(documents))
+    ingest = IngestStatus.model_validate(ctx.jobs.status())
+    if ingest.stuck:
+        log.warning("an upload has been ingesting for %.0f s (over its budget)", ingest.longest_s)
+    return Ready(documents=len(documents), ingest=ingest)

@@ -12,6 +12,7 @@ from importlib.resources import files
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from govqa.api.boundary import frame_ancestors
 from govqa.api.context import api_context
 
 router = APIRouter(tags=["widget"])
@@ -22,10 +23,11 @@ def _static(name: str) -> bytes:
     return (files("govqa.api") / "static" / name).read_bytes()
 
 
-def frame_ancestors(origins: list[str]) -> str:
-    if "*" in origins:
-        return "*"
-    return " ".join(["'self'", *origins])
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    return Response(
+        _static("favicon.svg"), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"}
+    )
 
 
 @router.get(
