@@ -27,12 +27,6 @@ from ui.render_docs import ALL, ALL_LABEL, TABLE_HEADERS
 log = logging.getLogger(__name__)
 
 TITLE = "政府工作报告问答 · govqa"
-EXAMPLES = [
-    "2019年精武镇税收收入是多少？",
-    "张家窝镇2024年计划新建几所学校？",
-    "How did Jingwu's tax revenue change from 2019 to 2024?",
-    "2023年精武镇税收收入是多少？",
-]
 SUPPORTED = ".txt, .md, .pdf, .docx"
 
 
@@ -85,7 +79,7 @@ def build_ui(service: Any, *, access: Access | None = None, jobs: IngestJobs | N
                 )
                 with gr.Row():
                     question = gr.Textbox(
-                        placeholder="输入问题，例如：2019年精武镇税收收入是多少？（Enter 发送）",
+                        placeholder="输入问题，例如：某年某地的税收收入是多少？（Enter 发送）",
                         show_label=False,
                         lines=1,
                         max_lines=4,
@@ -95,7 +89,15 @@ def build_ui(service: Any, *, access: Access | None = None, jobs: IngestJobs | N
                     )
                     send = gr.Button("发送 · Ask", variant="primary", scale=1, elem_id="gq-send")
                     clear = gr.Button("清空 · Clear", scale=1, elem_id="gq-clear")
-                gr.Examples(EXAMPLES, inputs=[question], label="示例问题 · Examples")
+                # filled from the ingested reports when the page loads; a click asks the question
+                examples = gr.Dataset(
+                    components=[gr.Textbox(visible=False)],
+                    samples=[],
+                    type="index",
+                    label="示例问题 · Examples",
+                    elem_id="gq-examples",
+                )
+                example_list = gr.State([])
             with gr.Tab("文档 · Documents", id="documents"):
                 uploads = gr.File(
                     label=f"上传报告 · Upload reports ({SUPPORTED}; several at once)",
@@ -149,5 +151,9 @@ def build_ui(service: Any, *, access: Access | None = None, jobs: IngestJobs | N
         )
         cancel.click(h.cancel_delete, None, [delete_note, confirm_row], **private)
         demo.load(h.refresh, filters, listing, **private)
+        demo.load(h.examples, None, [examples, example_list], **private)
+        examples.click(h.pick_example, [examples, example_list], question, **private).then(
+            h.respond, chat_in, chat_out, **private
+        )
     log.debug("UI built (%s)", service.settings.answer_mode)
     return demo

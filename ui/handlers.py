@@ -22,6 +22,7 @@ import gradio as gr
 from govqa.errors import GovQAError, InputFileError
 from rag.scope import Filters
 from ui.access import SESSION_COOKIE, Access, KeyRing, Principal, RateLimiter
+from ui.examples import example_questions
 from ui.jobs import IngestJobs, QueueFull
 from ui.render import answer_html, error_html, esc, pending_html, user_html
 from ui.render_docs import ALL, Choices, file_result_html, keep, table_rows
@@ -168,6 +169,17 @@ class Handlers:
     @staticmethod
     def clear() -> tuple[list[Message], list[Message], list[Pair]]:
         return [], [], []
+
+    def examples(self) -> tuple[Any, list[str]]:
+        """Example questions taken from the ingested reports: (the examples' update, the list kept)."""
+        questions = example_questions(self.service.documents(), self.service.index.document_text)
+        return gr.update(samples=[[q] for q in questions]), questions
+
+    @staticmethod
+    def pick_example(index: int | None, questions: Sequence[str] | None) -> str:
+        """The clicked example's text, looked up in the server's own list (the client sends an index)."""
+        items = list(questions or [])
+        return items[index] if isinstance(index, int) and 0 <= index < len(items) else ""
 
     # --- documents -----------------------------------------------------------------------------
     def refresh(

@@ -14,7 +14,7 @@ from govqa.errors import GovQAError, LLMError
 from govqa.service import GovQA
 from govqa.types import Answer
 from tests.ui.conftest import ui_settings
-from ui.app import EXAMPLES, build_ui
+from ui.app import build_ui
 from ui.handlers import INTERNAL_ERROR, Handlers, make_filters, mode_label
 from ui.render_docs import ALL
 
@@ -93,7 +93,11 @@ def test_build_ui_does_no_work_and_shows_the_mode(service: GovQA) -> None:
         wired(demo, name)
     # every event is private: the UI exposes no named API endpoint
     assert all(f.api_visibility == "private" for f in demo.fns.values() if f.name != "load_example")
-    assert EXAMPLES[0] == "2019年精武镇税收收入是多少？"
+    examples, kept = wired(demo, "examples")()
+    assert len(kept) == 4 and [[q] for q in kept] == examples["samples"]
+    assert "2021年西青区地区生产总值是多少？" in kept  # mined from the reports, one per body first
+    assert wired(demo, "pick_example")(kept.index("2021年西青区地区生产总值是多少？"), kept) == kept[2]
+    assert wired(demo, "pick_example")(99, kept) == ""
 
 
 def test_mode_label_names_the_llm() -> None:

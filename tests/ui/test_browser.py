@@ -198,8 +198,16 @@ def test_chat_answers_with_citation_cards_and_a_styled_refusal(page: Any, site: 
     assert mark.evaluate("m => getComputedStyle(m).backgroundColor") == "rgb(255, 229, 138)"
     assert answer.evaluate("a => a.classList.contains('gq-refused')") is False
 
-    # an example fills the box; the reports say nothing about 2023: a refusal, drawn differently
-    page.get_by_text("2023年精武镇税收收入是多少？", exact=True).first.click()
+    # the examples come from the reports; a click asks at once
+    example = page.locator("#gq-examples").get_by_text("2021年西青区地区生产总值是多少？", exact=True)
+    example.click()
+    page.locator("#gq-chat .message-row.user-row").filter(has_text="2021年西青区地区生产总值").wait_for()
+    page.wait_for_function(
+        "() => document.querySelectorAll('#gq-chat .gq-answer:not(.gq-pending)').length === 2"
+    )
+    assert "915亿元" in page.locator("#gq-chat .gq-answer").last.inner_text()
+
+    # the reports say nothing about 2023: a refusal, drawn differently
     refusal = ask(page, "2023年精武镇税收收入是多少？")
     assert refusal.evaluate("a => a.classList.contains('gq-refused')")
     assert "报告中未找到依据" in refusal.locator(".gq-badge").inner_text()
@@ -212,7 +220,40 @@ def test_chat_answers_with_citation_cards_and_a_styled_refusal(page: Any, site: 
 
     # a follow-up uses the conversation
     assert "10.8亿元" in ask(page, "那2024年呢？").locator(".gq-text").inner_text()
-    assert page.locator("#gq-chat .gq-answer").count() == 3
+    assert page.locator("#gq-chat .gq-answer").count() == 4
+
+
+def test_with_keys_the_ui_asks_for_a_login_first(
+    browser: Any, ui_index_template: Path, tmp_path: Path
+) -> None:
+    """With keys set, /ui sends a browser to /login; a wrong key is refused; the right key opens the chat."""
+    data = tmp_path / "data"
+    shutil.copytree(ui_index_template, data)
+    settings = ui_settings(data, api_keys=["reader-key-123"], admin_api_keys=["editor-key-456"])
+    service = GovQA(settings)
+    app = create_app(settings, service)
+    assert mount_ui(app, service)
+    requests: list[str] = []
+    with LiveServer(app) as server:
+        pages = _open_page(browser, requests)
+        pg = next(pages)
+        pg.goto(f"{server.url}/ui/")
+        assert urlsplit(pg.url).path == "/login"
+        pg.fill("#key", "wrong-key")
+        pg.click("button[type=submit]")
+        assert "密钥无效" in pg.locator(".err").inner_text()
+        pg.fill("#key", "reader-key-123")
+        pg.click("button[type=submit]")
+        pg.locator("#gq-question textarea").wait_for()
+        assert urlsplit(pg.url).path == "/ui/"
+        assert "18亿元" in ask(pg, "2019年精武镇税收收入是多少？").locator(".gq-text").inner_text()
+        cookies = {c["name"]: c for c in pg.context.cookies()}
+        assert cookies["govqa_session"]["httpOnly"] and cookies["govqa_session"]["sameSite"] == "Strict"
+        pg.goto(f"{server.url}/logout")
+        pg.goto(f"{server.url}/ui/")
+        assert urlsplit(pg.url).path == "/login"
+        pages.close()
+    service.close()
 
 
 def open_widget_and_ask(page: Any, site: Site, question: str) -> Any:
