@@ -2,7 +2,7 @@
 
 Nothing here knows a place: for each report (the newest first, one per body) it finds the first figure the
 report states for a year it reviews — "全镇实现税收收入18亿元" — and asks for it the way people do
-("2019年精武镇税收收入是多少？" is what a report of that town and year gives). A report with no such figure
+("2019年X镇税收收入是多少？" for a town X's report reviewing 2019). A report with no such figure
 gives a question about who delivered it. Pure functions of the document records and their text.
 """
 
@@ -58,7 +58,8 @@ def example_questions(
 
     ordered = sorted(records, key=newest, reverse=True)
     seen_bodies: set[str] = set()
-    first, rest = [], []
+    first: list[object] = []
+    rest: list[object] = []
     for record in ordered:
         meta = getattr(record, "meta")  # noqa: B009
         (rest if meta.body in seen_bodies else first).append(record)
