@@ -121,8 +121,13 @@ class Settings(BaseSettings):
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Origins allowed to call the API from a browser and to frame /embed "
+        description="Origins allowed to call the API from a browser "
         "(comma-separated, e.g. https://gov.example.cn; '*' allows any).",
+    )
+    embed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["*"],
+        description="Sites that may show the chat page /embed in a frame, which is how the widget works "
+        "(comma-separated origins; '*' = any site, the default; 'none' = only this server).",
     )
     rate_limit_per_minute: int = Field(
         default=120, description="Requests per minute per API key (per client IP without keys); 0 = off."
@@ -171,7 +176,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{name} must be > 0, got {v}")
         return v
 
-    @field_validator("api_keys", "admin_api_keys", "cors_origins", mode="before")
+    @field_validator("api_keys", "admin_api_keys", "cors_origins", "embed_origins", mode="before")
     @classmethod
     def _comma_list(cls, v: object) -> object:
         if isinstance(v, str):

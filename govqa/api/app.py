@@ -133,7 +133,7 @@ def create_app(
     )
     app.add_middleware(boundary.UiGate, access=ctx.access, prefix=UI_PATH)
     app.add_middleware(CatchAll)
-    app.add_middleware(boundary.SecurityHeaders, embed_ancestors=settings.cors_origins, ui_prefix=UI_PATH)
+    app.add_middleware(boundary.SecurityHeaders, embed_ancestors=settings.embed_origins, ui_prefix=UI_PATH)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

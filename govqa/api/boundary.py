@@ -36,10 +36,10 @@ UI_CSP = (
 
 
 def frame_ancestors(origins: list[str]) -> str:
-    """Who may frame ``/embed``: this server and the CORS allowlist (``*``: anyone)."""
+    """Who may frame ``/embed``: this server and ``GOVQA_EMBED_ORIGINS`` (``*``: any site)."""
     if "*" in origins:
         return "*"
-    return " ".join(["'self'", *origins])
+    return " ".join(["'self'", *(o for o in origins if o != "none")])
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -106,7 +106,9 @@ def _wants_html(scope: Scope) -> bool:
 
 
 class SecurityHeaders:
-    """nosniff everywhere; no framing but for ``/embed`` (framed by ``embed_ancestors``); a CSP on pages."""
+    """nosniff everywhere; no framing but for ``/embed`` (by ``embed_ancestors``: the widget's iframe); a
+    CSP on pages. ``/embed`` may be framed by any site by default: it only asks, and the framing page can
+    neither read nor drive it (same-origin policy)."""
 
     def __init__(self, app: ASGIApp, *, embed_ancestors: list[str], ui_prefix: str = "/ui") -> None:
         self.app = app

@@ -78,7 +78,8 @@ def test_widget_script_parses(client: TestClient, tmp_path: Any) -> None:
 
 
 def test_embed_page_can_be_framed_only_by_allowed_origins(make_api: MakeApi) -> None:
-    api = make_api(cors_origins=["https://gov.example.cn"])
+    assert "frame-ancestors *" in make_api().client.get("/embed").headers["content-security-policy"]
+    api = make_api(embed_origins=["https://gov.example.cn"])
     r = api.client.get("/embed")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     csp = r.headers["content-security-policy"]
@@ -86,6 +87,7 @@ def test_embed_page_can_be_framed_only_by_allowed_origins(make_api: MakeApi) -> 
     assert "connect-src 'self'" in csp
     assert '<script src="/widget.js" data-mode="page">' in r.text
     assert frame_ancestors([]) == "'self'" and frame_ancestors(["*"]) == "*"
+    assert frame_ancestors(["none"]) == "'self'"
 
 
 def test_root_redirects_to_the_chat_without_a_ui(client: TestClient) -> None:

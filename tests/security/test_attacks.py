@@ -248,7 +248,7 @@ def test_key_guessing_is_slowed_to_429(serve: Serve) -> None:
 
 # --- 6. headers ----------------------------------------------------------------------------------------
 def test_pages_cannot_be_framed_and_embed_only_by_allowed_origins(serve: Serve) -> None:
-    served = serve(cors_origins=["https://gov.example.cn"])
+    served = serve(embed_origins=["https://gov.example.cn"])
     with served.http() as http:
         for path in ("/ui/", "/docs", "/redoc", "/login"):
             r = http.get(path, follow_redirects=False)

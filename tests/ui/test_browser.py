@@ -107,7 +107,8 @@ def site(ui_index_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     shutil.copytree(ui_index_template, data)
     host_sock = _socket()
     host_origin = f"http://127.0.0.1:{host_sock.getsockname()[1]}"
-    settings = ui_settings(data, cors_origins=[host_origin])
+    settings = ui_settings(data)  # no CORS set-up: the README's one-line embed must work on any site
+    assert host_origin
     service = GovQA(settings)
     app = create_app(settings, service)
     assert mount_ui(app, service), "ui.app.build_ui was not mounted"
@@ -266,10 +267,11 @@ def open_widget_and_ask(page: Any, site: Site, question: str) -> Any:
     ).encode()
     page.goto(site.host.origin + "/")
     page.get_by_role("button", name="打开问答").click()
-    box = page.locator("#govqa-widget textarea")
+    chat = page.frame_locator("#govqa-widget iframe")
+    box = chat.locator("textarea")
     box.fill(question)
     box.press("Enter")
-    reply = page.locator("#govqa-widget .msg.bot:not(.pending)").last
+    reply = chat.locator(".msg.bot:not(.pending)").last
     reply.locator(".cites").first.wait_for()
     return reply
 
@@ -281,6 +283,20 @@ def test_widget_on_another_origin_answers(page: Any, site: Site) -> None:
     assert_readable(reply.locator(".cites blockquote").first)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "widget.png"))
+
+
+def test_widget_reports_an_unreachable_server_in_words(page: Any, site: Site) -> None:
+    """The embed page whose server has gone away says so, bilingually, not 'Failed to fetch'."""
+    page.goto(f"{site.url}/embed?lang=en")
+    page.route("**/v1/ask", lambda route: route.abort())
+    box = page.locator("#govqa-widget textarea")
+    box.fill("2019年精武镇税收收入是多少？")
+    box.press("Enter")
+    error = page.locator("#govqa-widget .msg.error").last
+    error.wait_for()
+    assert (
+        "Cannot reach the Q&A service" in error.inner_text() and "Failed to fetch" not in error.inner_text()
+    )
 
 
 def test_widget_answer_text_is_readable(page: Any, site: Site) -> None:

@@ -1,7 +1,8 @@
 """The embeddable chat: ``/widget.js`` (a floating bubble for any page) and ``/embed`` (a full page).
 
-Both are static files shipped in ``govqa/api/static``. ``/embed`` may be framed only by the origins of
-the CORS allowlist (``frame-ancestors``) and loads nothing but this server's own script.
+Both are static files shipped in ``govqa/api/static``. The bubble opens ``/embed`` in an iframe, so the
+widget needs no CORS set-up on any site; ``/embed`` may be framed by ``GOVQA_EMBED_ORIGINS`` (any site by
+default) and loads nothing but this server's own script.
 """
 
 from __future__ import annotations
@@ -51,12 +52,12 @@ async def widget_js() -> Response:
     "/embed",
     summary="The chat as a full page, for an iframe",
     description="Query parameters `title` and `lang` (zh|en); an API key, if needed, goes in the URL "
-    "fragment (`/embed#key=...`) so it never reaches a server log. Only origins in GOVQA_CORS_ORIGINS "
-    "may frame it.",
+    "fragment (`/embed#key=...`) so it never reaches a server log. Any site may frame it (the widget "
+    "does), unless GOVQA_EMBED_ORIGINS lists the ones that may.",
     response_class=HTMLResponse,
 )
 async def embed(request: Request) -> HTMLResponse:
-    origins = api_context(request).settings.cors_origins
+    origins = api_context(request).settings.embed_origins
     csp = (
         "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; "
         f"img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors {frame_ancestors(origins)}"

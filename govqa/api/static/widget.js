@@ -3,15 +3,17 @@
  *
  *   <script src="http://HOST:8000/widget.js" data-title="政府工作报告问答" data-lang="zh"></script>
  *
- * adds a floating chat bubble to the page. Options (data-* attributes on the script tag):
+ * adds a floating chat bubble to the page. The bubble opens the chat page /embed of the govqa server in an
+ * iframe, so it works on any site with no CORS set-up: the questions go from that page to its own server,
+ * and the embedding page can neither read nor change them. Options (data-* attributes on the script tag):
  *   data-title    panel title
  *   data-lang     "zh" (default) or "en": the widget's own labels
  *   data-api-key  an API key, when the server requires one (it is visible to visitors: use a user key)
  *   data-api      the API's base URL (default: the origin the script was loaded from)
  *   data-mode     "bubble" (default) or "page" (fills the window; used by /embed)
- * Everything lives in a shadow root, so the page's CSS and the widget's never meet. Answers stream from
- * POST /v1/ask (server-sent events); citations show as "title › heading" with the quoted text, and a
- * refusal ("the reports don't say") is drawn differently from an answer.
+ * Everything lives in a shadow root, so the page's CSS and the widget's never meet. In page mode (/embed)
+ * answers stream from POST /v1/ask (server-sent events); citations show as "title › heading" with the
+ * quoted text, and a refusal ("the reports don't say") is drawn differently from an answer.
  */
 (function () {
   "use strict";
@@ -23,7 +25,7 @@
   var STRINGS = {
     zh: {
       title: "政府工作报告问答",
-      placeholder: "输入问题，例如：2019年精武镇税收收入是多少？",
+      placeholder: "输入问题，例如：某年的税收收入是多少？",
       send: "发送",
       open: "打开问答",
       close: "关闭",
@@ -32,11 +34,14 @@
       sources: "出处",
       related: "相关段落",
       error: "出错了：",
+      offline: "无法连接到问答服务（{api}）。请确认服务正在运行、地址正确。",
+      needKey: "该服务需要访问密钥：请在嵌入代码中设置 data-api-key。",
+      busy: "请求过多，请稍后再试。",
       hint: "回答引自报告原文，并标注出处。",
     },
     en: {
       title: "Ask the government work reports",
-      placeholder: "Ask a question, e.g. What was Jingwu's tax revenue in 2019?",
+      placeholder: "Ask a question, e.g. What was the tax revenue in 2019?",
       send: "Send",
       open: "Open the Q&A",
       close: "Close",
@@ -45,6 +50,9 @@
       sources: "Sources",
       related: "Related passages",
       error: "Error: ",
+      offline: "Cannot reach the Q&A service at {api}: check that it is running and the address is right.",
+      needKey: "This service needs an API key: set data-api-key on the embed code.",
+      busy: "Too many requests: please try again shortly.",
       hint: "Answers quote the reports and cite where each quote comes from.",
     },
   };
@@ -57,6 +65,7 @@
   var T = STRINGS[lang];
   var title = ds.title || (mode === "page" && query.get("title")) || T.title;
   var apiKey = ds.apiKey || (mode === "page" && fragment.get("key")) || "";
+  var bare = mode === "page" && query.get("bare") === "1"; // inside the bubble's iframe: no own header
   var api = (ds.api || new URL(script.src, window.location.href).origin).replace(/\/+$/, "");
   var history = [];
   var MAX_HISTORY = 6;
@@ -74,6 +83,8 @@
     "  box-shadow: 0 8px 30px rgba(0,0,0,.28); z-index: 2147483000; }",
     ".panel[hidden] { display: none; }",
     ".gq.mode-page .panel { inset: 0; width: auto; height: auto; border-radius: 0; box-shadow: none; }",
+    ".panel iframe { flex: 1; width: 100%; border: 0; background: #f5f7fa; }",
+    "@media (max-width: 480px) { .gq.mode-bubble .panel { left: 12px; right: 12px; width: auto; bottom: 84px; height: calc(100vh - 100px); } }",
     "header { display: flex; align-items: center; justify-content: space-between; padding: 10px 14px; background: #1f5fa8; color: #fff; }",
     "header .title { font-weight: 600; font-size: 15px; }",
     "header button { background: transparent; border: 0; color: #fff; font-size: 22px; line-height: 1; cursor: pointer; padding: 2px 6px; }",
@@ -144,7 +155,12 @@
       headers: headers,
       body: JSON.stringify({ question: question, history: history.slice(-MAX_HISTORY), stream: true }),
     });
-    if (!res.ok) throw new Error(await errorMessage(res));
+    if (!res.ok) {
+      var why = await errorMessage(res);
+      if (res.status === 401) why = T.needKey + " (" + why + ")";
+      else if (res.status === 429) why = T.busy + " (" + why + ")";
+      throw new Error(why);
+    }
     var buffer = "";
     var flush = function (final) {
       buffer = buffer.replace(/\r\n?/g, "\n");
@@ -221,6 +237,50 @@
     panel.setAttribute("aria-label", title);
     var header = el("header");
     header.appendChild(el("span", "title", title));
+
+    if (mode === "bubble") {
+      var bubble = el("button", "bubble");
+      bubble.type = "button";
+      bubble.innerHTML = ICON; // a constant, not user data
+      bubble.setAttribute("aria-label", T.open);
+      bubble.setAttribute("aria-expanded", "false");
+      var close = el("button", null, "×");
+      close.type = "button";
+      close.setAttribute("aria-label", T.close);
+      header.appendChild(close);
+      panel.appendChild(header);
+      var frame = null;
+      panel.hidden = true;
+      var toggle = function (open) {
+        if (open && !frame) {
+          // the chat itself is the server's /embed page: same-origin calls there, nothing for CORS
+          frame = el("iframe");
+          frame.title = title;
+          var src = api + "/embed?bare=1&lang=" + lang + "&title=" + encodeURIComponent(title);
+          if (apiKey) src += "#key=" + encodeURIComponent(apiKey);
+          frame.src = src;
+          frame.setAttribute("referrerpolicy", "no-referrer");
+          panel.appendChild(frame);
+        }
+        panel.hidden = !open;
+        bubble.setAttribute("aria-expanded", String(open));
+        if (open) frame.focus();
+        else bubble.focus();
+      };
+      bubble.addEventListener("click", function () {
+        toggle(panel.hidden);
+      });
+      close.addEventListener("click", function () {
+        toggle(false);
+      });
+      panel.addEventListener("keydown", function (e) {
+        if (e.key === "Escape") toggle(false);
+      });
+      wrap.appendChild(bubble);
+      wrap.appendChild(panel);
+      return;
+    }
+
     var log = el("div", "log");
     log.setAttribute("role", "log");
     log.setAttribute("aria-live", "polite");
@@ -234,38 +294,9 @@
     send.type = "submit";
     form.appendChild(input);
     form.appendChild(send);
-    panel.appendChild(header);
+    if (!bare) panel.appendChild(header);
     panel.appendChild(log);
     panel.appendChild(form);
-
-    if (mode === "bubble") {
-      var bubble = el("button", "bubble");
-      bubble.type = "button";
-      bubble.innerHTML = ICON; // a constant, not user data
-      bubble.setAttribute("aria-label", T.open);
-      bubble.setAttribute("aria-expanded", "false");
-      var close = el("button", null, "×");
-      close.type = "button";
-      close.setAttribute("aria-label", T.close);
-      header.appendChild(close);
-      panel.hidden = true;
-      var toggle = function (open) {
-        panel.hidden = !open;
-        bubble.setAttribute("aria-expanded", String(open));
-        if (open) input.focus();
-        else bubble.focus();
-      };
-      bubble.addEventListener("click", function () {
-        toggle(panel.hidden);
-      });
-      close.addEventListener("click", function () {
-        toggle(false);
-      });
-      panel.addEventListener("keydown", function (e) {
-        if (e.key === "Escape") toggle(false);
-      });
-      wrap.appendChild(bubble);
-    }
     wrap.appendChild(panel);
 
     function scroll() {
@@ -316,7 +347,9 @@
         if (!done) throw new Error("the answer was cut off");
       } catch (err) {
         box.className = "msg error";
-        box.textContent = T.error + (err && err.message ? err.message : String(err));
+        // fetch rejects with a TypeError when the server cannot be reached at all
+        var message = err instanceof TypeError ? T.offline.replace("{api}", api) : err && err.message;
+        box.textContent = T.error + (message || String(err));
       } finally {
         send.disabled = false;
         scroll();
