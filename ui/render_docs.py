@@ -10,7 +10,7 @@ from vectorstore.corpus import DocumentRecord
 
 ALL = "all"  # the "no filter" value of every filter dropdown
 ALL_LABEL = "全部 · all"
-TABLE_HEADERS = ["id", "title", "body", "years", "chunks", "source"]
+TABLE_HEADERS = ["编号 · id", "标题 · title", "机构 · body", "年份 · years", "段落 · chunks", "文件 · file"]
 
 
 def years_text(years: Sequence[int]) -> str:

@@ -257,6 +257,47 @@ def test_with_keys_the_ui_asks_for_a_login_first(
     service.close()
 
 
+def _luminance(rgb: str) -> float:
+    r, g, b = (int(float(v)) / 255 for v in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3])
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(locator: Any) -> float:
+    """WCAG contrast ratio of the element's text against the background it is painted on."""
+    colour, background = locator.evaluate(COLOURS)
+    hi, lo = sorted((_luminance(colour), _luminance(background)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_answer_refusal_and_quote_text_are_readable_in_both_themes(
+    browser: Any, site: Site, scheme: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 1200}, color_scheme=scheme)
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT_MS)
+    try:
+        pg.goto(f"{site.url}/ui/?__theme={scheme}")
+        pg.locator("#gq-question textarea").wait_for()
+        ask(pg, "2019年精武镇税收收入是多少？")
+        ask(pg, "2023年精武镇税收收入是多少？")
+        answer, refusal = pg.locator("#gq-chat .gq-answer").nth(0), pg.locator("#gq-chat .gq-answer").nth(1)
+        checks = {
+            "answer": answer.locator(".gq-text"),
+            "quote": answer.locator("details.gq-card blockquote").first,
+            "highlight": answer.locator("mark").first,
+            "refusal": refusal.locator(".gq-text"),
+            "refusal badge": refusal.locator(".gq-badge"),
+        }
+        ratios = {name: round(contrast(loc), 2) for name, loc in checks.items()}
+        assert all(r >= 4.5 for r in ratios.values()), ratios
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(SCREENSHOTS / f"ui-{scheme}.png"), full_page=True)
+    finally:
+        context.close()
+
+
 def open_widget_and_ask(page: Any, site: Site, question: str) -> Any:
     """A page of another origin with the widget's script tag; open the bubble, ask; the final reply."""
     site.host.html = (

@@ -135,7 +135,7 @@ def test_answer_has_text_cards_and_footer_and_no_refusal_style() -> None:
     assert "gq-refused" not in html and "⚠" not in html
     assert html.count('<details class="gq-card"') == 2
     assert html.count('<details class="gq-card" open>') == 1  # the first card is open
-    assert "extractive · 12 ms" in html
+    assert "原文摘录 · quoted · 12 ms" in html
     assert "出处" in html
 
 
