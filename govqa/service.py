@@ -15,7 +15,7 @@ from typing import Any
 from govqa.errors import GovQAError, NotFoundError
 from govqa.models.embedders import Embedder, build_embedder
 from govqa.settings import Settings
-from govqa.types import Answer
+from govqa.types import Answer, Chunk
 from ingest.limits import MB, Limits
 from ingest.loaders import LoadedFile, load_bytes
 from ingest.pipeline import FileOutcome, Ingestor, IngestReport, ProgressFn
@@ -219,6 +219,13 @@ class GovQA:
 
     def documents(self) -> list[DocumentRecord]:
         return self.index.documents()
+
+    def document_view(self, doc_id: str) -> tuple[DocumentRecord, str, list[Chunk]]:
+        """A document's record, cleaned text (what citations' offsets point into) and chunks."""
+        record = self.index.get_document(doc_id)
+        if record is None:
+            raise NotFoundError(f"no document with id {doc_id!r}; `govqa docs list` shows the ids")
+        return record, self.index.document_text(doc_id), self.index.chunks_of(doc_id)
 
     def delete_document(self, doc_id: str) -> DocumentRecord:
         with self._write_lock:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import urllib.parse
 from collections.abc import Iterable
 
 from govqa.types import HEADING_SEP, Answer, Citation, Passage
@@ -31,6 +32,7 @@ LABELS = {
         "pending": "正在检索报告……",
         "error": "出错了",
         "warning": "注意",
+        "open": "在原文中查看",
     },
     "en": {
         "refused": "Not in the reports",
@@ -40,6 +42,7 @@ LABELS = {
         "pending": "Searching the reports…",
         "error": "Something went wrong",
         "warning": "Note",
+        "open": "open in the report",
     },
 }
 
@@ -94,13 +97,24 @@ def highlight(citation: Citation) -> str:
     return f"{esc(p[:start])}<mark>{esc(p[start:end])}</mark>{esc(p[end:])}"
 
 
+VIEWER_PATH = "/ui/documents/"
+
+
+def viewer_url(citation: Citation) -> str:
+    """The document viewer at the quoted span."""
+    doc = urllib.parse.quote(citation.doc_id, safe="")
+    return f"{VIEWER_PATH}{doc}?start={citation.start}&end={citation.end}#gq-hit"
+
+
 def citation_card(citation: Citation, *, lang: str = "zh", open_: bool = False) -> str:
     lab = _labels(lang)
     place = where(citation.title, citation.heading_path) or citation.source
     return (
         f'<details class="gq-card"{" open" if open_ else ""}>'
         f'<summary><span class="gq-n">[{citation.n}]</span> <span class="gq-where">{esc(place)}</span></summary>'
-        f'<div class="gq-src">{esc(citation.source)} · {lab["chars"]} {citation.start}–{citation.end}</div>'
+        f'<div class="gq-src">{esc(citation.source)} · {lab["chars"]} {citation.start}–{citation.end} · '
+        f'<a class="gq-open" href="{esc(viewer_url(citation))}" target="_blank" rel="noopener">'
+        f"{lab['open']}</a></div>"
         f'<blockquote class="gq-passage">{highlight(citation)}</blockquote>'
         "</details>"
     )

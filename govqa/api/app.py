@@ -26,6 +26,7 @@ from govqa.api.routes import ask, documents, health, openai, widget
 from govqa.settings import Settings, load_settings
 from ui.access import Access
 from ui.jobs import IngestJobs
+from ui.viewer import clamp_span, document_page, outline
 
 if TYPE_CHECKING:
     from govqa.service import GovQA
@@ -110,6 +111,11 @@ def create_app(
     async def root(request: Request) -> RedirectResponse:
         return RedirectResponse(UI_PATH + "/" if ctx.ui_mounted else "/embed", status_code=307)
 
+    # the document viewer lives under /ui, so the UI's gate (keys, rate limit) covers it
+    @app.get(UI_PATH + "/documents/{doc_id}", include_in_schema=False)
+    async def view_document(request: Request, doc_id: str) -> Response:
+        return await ctx.run(viewer_response, ctx.service, doc_id, request.query_params, UI_PATH + "/")
+
     @app.get(boundary.LOGIN_PATH, include_in_schema=False)
     async def login_form(request: Request) -> Response:
         return await boundary.login_get(request, ctx.access, UI_PATH)
@@ -150,6 +156,28 @@ def create_app(
             len(settings.admin_api_keys),
         )
     return app
+
+
+def viewer_response(service: Any, doc_id: str, query: Any, back: str) -> Response:
+    """The viewer page for ``doc_id`` with ``?start=&end=`` highlighted; a plain 404 page if unknown."""
+    from fastapi.responses import HTMLResponse
+
+    from govqa.errors import NotFoundError
+
+    try:
+        record, text, chunks = service.document_view(doc_id[:200])
+    except NotFoundError:
+        return HTMLResponse("<!doctype html><title>404</title><p>没有这份文档 · No such document.</p>", 404)
+
+    def number(name: str) -> int | None:
+        value = str(query.get(name, ""))
+        return int(value) if value.isdigit() and len(value) < 10 else None
+
+    span = clamp_span(text, number("start"), number("end"))
+    page = document_page(
+        record.meta.title or record.source, record.source, text, outline(text, chunks), span, back
+    )
+    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
 
 def mount_ui(app: FastAPI, service: Any) -> bool:

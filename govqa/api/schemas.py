@@ -218,6 +218,20 @@ class JobOut(BaseModel):
     url: str = Field(description="Where to ask for this job again.")
 
 
+class HeadingOut(BaseModel):
+    level: int = Field(description="1 = a top-level part of the report.")
+    title: str
+    start: int = Field(description="Where the heading stands in `text` (characters).")
+
+
+class DocumentTextOut(BaseModel):
+    doc_id: str
+    title: str
+    source: str
+    text: str = Field(description="The cleaned text that citations' offsets point into.")
+    headings: list[HeadingOut] = Field(description="The heading tree in document order: a table of contents.")
+
+
 class DeletedOut(BaseModel):
     deleted: DocumentOut
 

@@ -199,3 +199,19 @@ def test_a_slow_upload_answers_202_with_a_job_to_poll(make_api: MakeApi) -> None
     assert polled["status"] == "done" and polled["result"]["source"] == "慢.txt"
     assert polled["result"]["status"] == "added"
     assert_error(api.client.get("/v1/documents/jobs/" + "0" * 32), 404, "not_found")
+
+
+def test_viewer_and_text_routes(make_api: MakeApi) -> None:
+    api = make_api(api_keys=["u-key"], admin_api_keys=["a-key"])
+    doc = next(r for r in api.service.documents() if r.meta.title.startswith("2019年"))
+    c = api.client
+    assert c.get(f"/ui/documents/{doc.doc_id}").status_code == 401  # behind the UI's gate
+    auth = {"Authorization": "Bearer u-key"}
+    data = c.get(f"/v1/documents/{doc.doc_id}/text", headers=auth).json()
+    at = data["text"].index("18亿元")
+    assert data["headings"][0]["level"] == 1 and data["title"] == doc.meta.title
+    page = c.get(f"/ui/documents/{doc.doc_id}?start={at}&end={at + 4}", headers=auth)
+    assert page.status_code == 200 and "<mark id=gq-hit>18亿元</mark>" in page.text
+    assert page.headers["x-frame-options"] == "DENY"
+    assert c.get("/ui/documents/nope", headers=auth).status_code == 404
+    assert c.get("/v1/documents/nope/text", headers=auth).status_code == 404

@@ -39,6 +39,7 @@ OPERATIONS = [
     ("POST", "/v1/documents"),
     ("DELETE", "/v1/documents/{doc_id}"),
     ("GET", "/v1/documents/jobs/{job_id}"),
+    ("GET", "/v1/documents/{doc_id}/text"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/widget.js"),
@@ -51,6 +52,7 @@ WITH_INPUT = {
     ("POST", "/v1/documents"),
     ("DELETE", "/v1/documents/{doc_id}"),
     ("GET", "/v1/documents/jobs/{job_id}"),
+    ("GET", "/v1/documents/{doc_id}/text"),
 }
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

@@ -19,11 +19,21 @@ from fastapi.responses import JSONResponse
 from govqa.api.context import api_context
 from govqa.api.errors import ApiError
 from govqa.api.middleware import too_large
-from govqa.api.schemas import DeletedOut, DocumentList, DocumentOut, JobOut, UploadOut, error_responses
+from govqa.api.schemas import (
+    DeletedOut,
+    DocumentList,
+    DocumentOut,
+    DocumentTextOut,
+    HeadingOut,
+    JobOut,
+    UploadOut,
+    error_responses,
+)
 from govqa.api.security import require_admin, require_user
 from govqa.errors import InputFileError, NotFoundError
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ui.jobs import Job, QueueFull
+from ui.viewer import outline
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("govqa.audit")
@@ -156,6 +166,28 @@ def get_job(request: Request, job_id: Annotated[str, Path(max_length=64, pattern
     if job is None:
         raise NotFoundError(f"no upload job with id {job_id!r} (jobs are kept in memory until restart)")
     return _job_out(job)
+
+
+@router.get(
+    "/documents/{doc_id}/text",
+    summary="A report's cleaned text and its heading tree",
+    description="The text citations quote (their `start`/`end` are offsets into it) and the headings with "
+    "their positions. The web UI shows the same at `/ui/documents/{doc_id}?start=&end=`.",
+    response_model=DocumentTextOut,
+    responses=error_responses(401, 404, 422, 429),
+    dependencies=[Depends(require_user)],
+)
+def document_text(
+    request: Request, doc_id: Annotated[str, Path(max_length=200, description="An id from GET /v1/documents")]
+) -> DocumentTextOut:
+    record, text, chunks = api_context(request).service.document_view(doc_id)
+    return DocumentTextOut(
+        doc_id=record.doc_id,
+        title=record.meta.title,
+        source=record.source,
+        text=text,
+        headings=[HeadingOut(**h.to_dict()) for h in outline(text, chunks)],  # type: ignore[arg-type]
+    )
 
 
 @router.delete(
