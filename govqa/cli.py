@@ -375,19 +375,10 @@ def setup() -> None:
     typer.echo(f"index holds {len(svc.documents())} documents")
 
 
-def is_loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def check_exposure(settings: Settings) -> None:
     """With no API keys, govqa is a local single-user tool: it serves beyond loopback only when told to."""
+    from govqa.api.boundary import is_loopback
+
     if is_loopback(settings.host) or settings.api_keys or settings.admin_api_keys or settings.allow_no_auth:
         return
     raise ConfigError(
@@ -469,6 +460,7 @@ def serve(
         log_level="info" if state.verbose else "warning",
         access_log=state.verbose,
         timeout_graceful_shutdown=5,
+        proxy_headers=settings.trust_proxy_headers,  # else anyone could pick their address (rate limits)
     )
     server = uvicorn.Server(config)
     threading.Thread(target=_announce, args=(server, settings, has_ui), name="announce", daemon=True).start()

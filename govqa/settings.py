@@ -139,6 +139,15 @@ class Settings(BaseSettings):
         description="Questions the server works on at once; 0 = one per CPU core. "
         "Raise it when answers wait on a remote LLM. The rest wait in line.",
     )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names the server answers to (comma-separated; '*' = any). Default: the "
+        "loopback names when serving on loopback, any host otherwise.",
+    )
+    trust_proxy_headers: bool = Field(
+        default=False,
+        description="Take the client address from X-Forwarded-For (only behind a reverse proxy you run).",
+    )
     allow_no_auth: bool = Field(
         default=False,
         description="Serve beyond loopback with no API keys (anyone who can reach it may change documents).",
@@ -159,6 +168,9 @@ class Settings(BaseSettings):
     )
     max_zip_entries: int = Field(default=2000, description="Most files inside a .docx.")
     max_pdf_pages: int = Field(default=500, description="Most pages in a PDF.")
+    parse_memory_mb: int = Field(
+        default=1024, description="Memory a PDF or .docx may take to parse (in its own process), MB."
+    )
 
     @field_validator(
         "top_k",
@@ -176,14 +188,18 @@ class Settings(BaseSettings):
             raise ValueError(f"{name} must be > 0, got {v}")
         return v
 
-    @field_validator("api_keys", "admin_api_keys", "cors_origins", "embed_origins", mode="before")
+    @field_validator(
+        "api_keys", "admin_api_keys", "cors_origins", "embed_origins", "allowed_hosts", mode="before"
+    )
     @classmethod
     def _comma_list(cls, v: object) -> object:
         if isinstance(v, str):
             return [item.strip() for item in v.split(",") if item.strip()]
         return v
 
-    @field_validator("max_body_kb", "port", "ingest_queue", "max_zip_entries", "max_pdf_pages")
+    @field_validator(
+        "max_body_kb", "port", "ingest_queue", "max_zip_entries", "max_pdf_pages", "parse_memory_mb"
+    )
     @classmethod
     def _positive_serving(cls, v: int, info: object) -> int:
         if v <= 0:

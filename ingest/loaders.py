@@ -16,11 +16,13 @@ from pathlib import Path
 
 from govqa.errors import InputFileError
 from ingest.limits import Limits, check_file, check_text
+from ingest.sandbox import read_isolated
 
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 SUPPORTED_SUFFIXES = (*TEXT_SUFFIXES, ".pdf", ".docx")
+ISOLATED_SUFFIXES = (".pdf", ".docx")  # parsed by third-party code in a limited child process
 _MIN_CHARS = 20  # less than this is not a report
 
 
@@ -54,8 +56,12 @@ def load_bytes(name: str, data: bytes, *, max_bytes: int, limits: Limits | None 
         )
     limits = limits or Limits()
     check_file(source, suffix, data, limits)
-    reader = _READERS[suffix]
-    text = reader(source, data)
+    if limits.isolate and suffix in ISOLATED_SUFFIXES:  # untrusted binary formats: parsed in a sandbox
+        text = read_isolated(
+            suffix, source, data, seconds=limits.parse_seconds, memory_mb=limits.parse_memory_mb
+        )
+    else:
+        text = _READERS[suffix](source, data)
     check_text(source, text, limits)
     if len(text.strip()) < _MIN_CHARS:
         raise InputFileError(source, f"the file holds almost no text ({len(text.strip())} characters)")

@@ -36,7 +36,12 @@ def sample_files() -> list[Path]:
 @pytest.fixture
 def fake_settings(tmp_path: Path) -> Settings:
     """Settings for a throwaway data folder with the deterministic hashing embedder."""
-    return Settings(data_dir=tmp_path / "data", embedding_model="fake", _env_file=None)  # type: ignore[call-arg]
+    return Settings(  # type: ignore[call-arg]
+        data_dir=tmp_path / "data",
+        embedding_model="fake",
+        allowed_hosts=["testserver", "127.0.0.1", "localhost"],  # TestClient's host, and loopback
+        _env_file=None,
+    )
 
 
 def _dir_from_env(name: str, default: Path) -> Path:

@@ -119,10 +119,16 @@ class SessionStore:
     """Login sessions: random tokens → principal, expiring after ``ttl_s``; bounded in number."""
 
     def __init__(
-        self, ttl_s: float = 12 * 3600, *, max_sessions: int = 10_000, clock: Callable[[], float] = time.time
+        self,
+        ttl_s: float = 12 * 3600,
+        *,
+        max_sessions: int = 10_000,
+        per_identity: int = 20,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.ttl_s = ttl_s
         self.max_sessions = max_sessions
+        self.per_identity = per_identity
         self.clock = clock
         self._sessions: dict[str, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
@@ -131,6 +137,10 @@ class SessionStore:
         token = secrets.token_urlsafe(32)
         with self._lock:
             now = self.clock()
+            # one key's logins only ever push out that key's own oldest sessions
+            mine = [t for t, (p, _) in self._sessions.items() if p.identity == principal.identity]
+            for old in mine[: max(0, len(mine) - self.per_identity + 1)]:
+                del self._sessions[old]
             if len(self._sessions) >= self.max_sessions:
                 self._sessions = {t: v for t, v in self._sessions.items() if v[1] > now}
                 while len(self._sessions) >= self.max_sessions:  # still full: drop the oldest
@@ -179,6 +189,7 @@ class Access:
         self.keys = keys
         self.limiter = limiter
         self.failures = RateLimiter(failures_per_minute)
+        self.logins = RateLimiter(failures_per_minute)  # successful logins too: sessions cost memory
         self.sessions = sessions or SessionStore()
 
     @classmethod
@@ -229,6 +240,9 @@ class Access:
         decision = self.authenticate(client, bearer=key or "\0")
         if decision.principal is None:
             return decision, ""
+        wait = self.logins.acquire("ip:" + client)
+        if wait > 0:
+            return _too_many(wait, "too many logins"), ""
         audit.info("login %s from %s", decision.principal.identity, client)
         return decision, self.sessions.create(decision.principal)
 

@@ -26,6 +26,7 @@ from ui.examples import example_questions
 from ui.jobs import IngestJobs, QueueFull
 from ui.render import answer_html, error_html, esc, pending_html, user_html
 from ui.render_docs import ALL, Choices, file_result_html, keep, table_rows
+from ui.uploads import discard_upload, in_upload_folder
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("govqa.audit")
@@ -224,13 +225,13 @@ class Handlers:
             return ("".join(lines), *self.refresh(body, year, document))
         finally:
             for path in paths:
-                _discard_upload(path)
+                discard_upload(path)
 
     def _ingest_one(self, path: Path) -> str:
         name = path.name
         limit = int(self.service.settings.max_upload_mb * 1024 * 1024)
         try:
-            if not _in_upload_folder(path):
+            if not in_upload_folder(path):
                 log.warning("refused a UI upload outside the upload folder: %s", path)
                 raise InputFileError(name, "not an uploaded file")
             if path.stat().st_size > limit:  # refuse before reading a huge file into memory
@@ -301,29 +302,3 @@ class Handlers:
 
 def _note(text: str, cls: str = "") -> str:
     return f'<div class="gq-note {cls}">{esc(text)}</div>'
-
-
-def _upload_folder() -> Path:
-    from gradio.utils import get_upload_folder
-
-    return Path(get_upload_folder()).resolve()
-
-
-def _in_upload_folder(path: Path) -> bool:
-    try:
-        return path.resolve().is_relative_to(_upload_folder())
-    except (OSError, ValueError):
-        return False
-
-
-def _discard_upload(path: Path) -> None:
-    """Delete an ingested (or refused) upload and its now-empty folder, if it is Gradio's."""
-    if not _in_upload_folder(path):
-        return
-    try:
-        path.unlink(missing_ok=True)
-        folder = path.resolve().parent
-        if folder != _upload_folder() and not any(folder.iterdir()):
-            folder.rmdir()
-    except OSError as e:
-        log.debug("could not remove upload %s: %s", path, e)

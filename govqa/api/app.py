@@ -26,6 +26,7 @@ from govqa.api.routes import ask, documents, health, openai, widget
 from govqa.settings import Settings, load_settings
 from ui.access import Access
 from ui.jobs import IngestJobs
+from ui.uploads import use_folder
 from ui.viewer import clamp_span, document_page, outline
 
 if TYPE_CHECKING:
@@ -137,8 +138,13 @@ def create_app(
         upload_paths=("/v1/documents", UI_PATH + "/gradio_api/upload"),
         skip_prefixes=(),
     )
-    app.add_middleware(boundary.UiGate, access=ctx.access, prefix=UI_PATH)
+    app.add_middleware(
+        boundary.UiGate, access=ctx.access, prefix=UI_PATH, max_body=settings.max_body_kb * 1024
+    )
     app.add_middleware(CatchAll)
+    app.add_middleware(
+        boundary.SameSite, allowed_hosts=allowed_hosts(settings), cors_origins=settings.cors_origins
+    )
     app.add_middleware(boundary.SecurityHeaders, embed_ancestors=settings.embed_origins, ui_prefix=UI_PATH)
     if settings.cors_origins:
         app.add_middleware(
@@ -156,6 +162,14 @@ def create_app(
             len(settings.admin_api_keys),
         )
     return app
+
+
+def allowed_hosts(settings: Settings) -> list[str]:
+    """``GOVQA_ALLOWED_HOSTS``, or by default: the loopback names when serving on loopback (a page on
+    another site cannot reach a local govqa through DNS rebinding), any host otherwise."""
+    if settings.allowed_hosts:
+        return settings.allowed_hosts
+    return list(boundary.LOOPBACK_NAMES) if boundary.is_loopback(settings.host) else ["*"]
 
 
 def viewer_response(service: Any, doc_id: str, query: Any, back: str) -> Response:
@@ -197,6 +211,7 @@ def mount_ui(app: FastAPI, service: Any) -> bool:
 
     ctx: ApiContext = app.state.govqa
     settings = ctx.settings
+    use_folder(settings.data_dir / "ui-uploads")  # govqa's own, so leftovers can be swept
     blocks = build_ui(service, access=ctx.access, jobs=ctx.jobs)
     gr.mount_gradio_app(
         app,

@@ -10,8 +10,11 @@ bucket. Both are plain ASGI so Gradio's streams pass through untouched.
 from __future__ import annotations
 
 import html
+import ipaddress
 import logging
-from urllib.parse import parse_qs, quote
+import re
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -19,8 +22,14 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from govqa.api.errors import error_body
 from govqa.api.middleware import ASGIApp, Message, Receive, Scope, Send
 from ui.access import SESSION_COOKIE, Access, Decision
+from ui.uploads import sweep_now_and_then
 
 log = logging.getLogger(__name__)
+
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# a Gradio file value naming a URL: Gradio would download it (unbounded) before any handler runs
+_URL_FILE = re.compile(rb'"(?:path|url)"\s*:\s*"\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//')
 
 LOGIN_PATH = "/login"
 LOGOUT_PATH = "/logout"
@@ -40,6 +49,76 @@ def frame_ancestors(origins: list[str]) -> str:
     if "*" in origins:
         return "*"
     return " ".join(["'self'", *(o for o in origins if o != "none")])
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip("[]") in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _hostname(host_header: str) -> str:
+    """``example.org:8000`` → ``example.org``; ``[::1]:8000`` → ``::1``."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def refuse(scope: Scope, receive: Receive, send: Send, status: int, code: str, message: str) -> Any:
+    return JSONResponse(error_body(code, message), status_code=status)(scope, receive, send)
+
+
+class SameSite:
+    """Requests from elsewhere are refused: a ``Host`` not in ``allowed_hosts`` (DNS rebinding), and an
+    unsafe method (POST/PUT/PATCH/DELETE) whose ``Origin`` is another site not in ``cors_origins`` (a page
+    the user visits posting to a local govqa). Clients that send no ``Origin`` (curl, SDKs) are not
+    browsers' cross-site requests and pass."""
+
+    def __init__(self, app: ASGIApp, *, allowed_hosts: list[str], cors_origins: list[str]) -> None:
+        self.app = app
+        self.any_host = "*" in allowed_hosts
+        self.hosts = {h.lower().strip("[]") for h in allowed_hosts}
+        self.any_origin = "*" in cors_origins
+        self.origins = {o.rstrip("/").lower() for o in cors_origins}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        host = _header(scope, b"host") or ""
+        if not self.any_host and _hostname(host) not in self.hosts:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            log.warning("refused a request for host %r (GOVQA_ALLOWED_HOSTS)", host[:100])
+            await refuse(scope, receive, send, 400, "bad_host", "unknown host: set GOVQA_ALLOWED_HOSTS")
+            return
+        origin = _header(scope, b"origin")
+        unsafe = scope.get("method") in UNSAFE_METHODS or scope["type"] == "websocket"
+        if unsafe and origin and not self._trusted(origin, host):
+            log.warning(
+                "refused a cross-site %s %s from %s", scope.get("method"), scope.get("path"), origin[:100]
+            )
+            await refuse(scope, receive, send, 403, "cross_site", "cross-site requests are not accepted")
+            return
+        await self.app(scope, receive, send)
+
+    def _trusted(self, origin: str, host: str) -> bool:
+        o = origin.rstrip("/").lower()
+        if self.any_origin or o in self.origins:
+            return True
+        return urlsplit(o).netloc == host.strip().lower()
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -67,10 +146,13 @@ def deny(decision: Decision) -> Response:
 class UiGate:
     """Auth and the rate limit for every route under ``prefix`` (HTTP and websocket)."""
 
-    def __init__(self, app: ASGIApp, *, access: Access, prefix: str = "/ui") -> None:
+    def __init__(
+        self, app: ASGIApp, *, access: Access, prefix: str = "/ui", max_body: int = 64 * 1024
+    ) -> None:
         self.app = app
         self.access = access
         self.prefix = prefix
+        self.max_body = max_body
 
     def _covers(self, path: str) -> bool:
         return path == self.prefix or path.startswith(self.prefix + "/")
@@ -86,6 +168,25 @@ class UiGate:
         if decision.principal is not None and scope.get("method") == "POST":
             decision = self.access.throttle(decision.principal)
         if decision.principal is not None:
+            path = scope.get("path", "")
+            if scope.get("method") == "POST" and path.endswith("/gradio_api/upload"):
+                if not decision.principal.admin:  # only an admin's upload can ever be ingested
+                    await refuse(scope, receive, send, 403, "forbidden", "uploading needs an admin key")
+                    return
+                sweep_now_and_then()
+            elif scope.get("method") == "POST":
+                body = await _read_body(receive, self.max_body)
+                if body is None:
+                    await refuse(
+                        scope, receive, send, 413, "payload_too_large", "the request body is too large"
+                    )
+                    return
+                if _URL_FILE.search(body):
+                    await refuse(
+                        scope, receive, send, 400, "bad_request", "files are uploaded, never fetched by URL"
+                    )
+                    return
+                receive = _replay(body, receive)
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
@@ -96,6 +197,34 @@ class UiGate:
             target = scope.get("path", self.prefix)
             response = RedirectResponse(f"{LOGIN_PATH}?next={quote(target)}", status_code=303)
         await response(scope, receive, send)
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None once it is over ``limit`` bytes."""
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return body
+        body += message.get("body", b"")
+        if len(body) > limit:
+            return None
+        if not message.get("more_body"):
+            return body
+
+
+def _replay(body: bytes, original: Receive) -> Receive:
+    """The body read already, then whatever the client sends next (its disconnect)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return await original()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 def _wants_html(scope: Scope) -> bool:

@@ -19,6 +19,7 @@ def ui_settings(data_dir: Path, **overrides: Any) -> Settings:
         "data_dir": data_dir,
         "embedding_model": "fake",
         "rate_limit_per_minute": 0,
+        "allowed_hosts": ["testserver", "127.0.0.1", "localhost"],  # TestClient's host, and loopback
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

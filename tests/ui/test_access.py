@@ -62,3 +62,19 @@ def test_blocked_peeks_without_taking() -> None:
     assert limiter.blocked("a") > 0 and limiter.blocked("a") == limiter.blocked("a")
     clock.now += 1
     assert limiter.blocked("a") == 0.0
+
+
+def test_one_keys_logins_only_push_out_its_own_sessions() -> None:
+    store = SessionStore(per_identity=3)
+    admin = store.create(Principal("key:admin", admin=True))
+    user_tokens = [store.create(Principal("key:user", admin=False)) for _ in range(50)]
+    assert store.get(admin) is not None
+    assert sum(store.get(t) is not None for t in user_tokens) == 3
+    assert store.get(user_tokens[-1]) is not None and store.get(user_tokens[0]) is None
+
+
+def test_logins_are_counted_per_client() -> None:
+    access = Access(KeyRing(["u"], []), RateLimiter(0), failures_per_minute=2)
+    results = [access.login("c", "u")[1] != "" for _ in range(4)]
+    assert results == [True, True, False, False]
+    assert access.login("other", "u")[1]
