@@ -145,6 +145,8 @@ def build_ui(service: Any, *, access: Access | None = None, jobs: IngestJobs | N
             lambda: None, None, uploads, **private
         )
         refresh.click(h.refresh, filters, listing, **private)
+        body.input(h.narrow, filters, [year, document], **private)
+        year.input(h.narrow, filters, [year, document], **private)
         delete.click(h.ask_delete, [to_delete], [delete_note, confirm_row], **private)
         confirm.click(
             h.confirm_delete, [to_delete, *filters], [delete_note, confirm_row, *listing], **private

@@ -188,13 +188,28 @@ class Handlers:
     ) -> tuple[Any, ...]:
         """(table rows, body, year, document and delete dropdown updates), selections kept if still valid."""
         records = self.service.documents()
-        c = Choices.of(records)
+        everything = Choices.of(records)
+        body = keep(body, everything.bodies)
+        year = keep(year, Choices.of(records, body).years)
+        c = Choices.of(records, body, year)
         return (
             table_rows(records),
-            gr.update(choices=c.bodies, value=keep(body, c.bodies)),
-            gr.update(choices=c.years, value=keep(year, c.years)),
+            gr.update(choices=c.bodies, value=body),
+            gr.update(choices=c.years, value=year),
             gr.update(choices=c.documents, value=keep(document, c.documents)),
-            gr.update(choices=c.documents[1:], value=None),
+            gr.update(choices=everything.documents[1:], value=None),
+        )
+
+    def narrow(
+        self, body: str | None = ALL, year: str | None = ALL, document: str | None = ALL
+    ) -> tuple[Any, ...]:
+        """The filters narrow each other: a body offers its own years, a body and year their reports."""
+        records = self.service.documents()
+        years = Choices.of(records, body).years
+        year = keep(year, years)
+        documents = Choices.of(records, body, year).documents
+        return gr.update(choices=years, value=year), gr.update(
+            choices=documents, value=keep(document, documents)
         )
 
     def upload(

@@ -43,10 +43,17 @@ class Choices:
     documents: list[tuple[str, str]]
 
     @classmethod
-    def of(cls, records: Sequence[DocumentRecord]) -> Choices:
+    def of(
+        cls, records: Sequence[DocumentRecord], body: str | None = None, year: str | None = None
+    ) -> Choices:
+        """All bodies; the years of the chosen body's reports; the reports of that body and year."""
         bodies = sorted({r.meta.body for r in records if r.meta.body})
-        years = sorted({y for r in records for y in r.meta.years})
-        docs = sorted(records, key=doc_label)
+        of_body = [r for r in records if body in (None, "", ALL) or r.meta.body == body]
+        years = sorted({y for r in of_body for y in r.meta.years})
+        chosen_year = int(year) if year and year != ALL and year.isdigit() else None
+        docs = sorted(
+            (r for r in of_body if chosen_year is None or chosen_year in r.meta.years), key=doc_label
+        )
         return cls(
             bodies=[(ALL_LABEL, ALL), *((b, b) for b in bodies)],
             years=[(ALL_LABEL, ALL), *((f"{y}年", str(y)) for y in years)],

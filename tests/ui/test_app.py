@@ -285,6 +285,21 @@ def test_upload_reads_only_gradio_upload_folder(demo: gr.Blocks, uploads: Path, 
     assert outside.exists()
 
 
+def test_filters_narrow_each_other(demo: gr.Blocks, service: GovQA) -> None:
+    years, documents = wired(demo, "narrow")("张家窝镇", ALL, ALL)
+    assert [v for _, v in years["choices"]] == [ALL, "2023", "2024"]  # reviews 2023, plans 2024
+    assert len(documents["choices"]) == 2  # "all" and the one report of that body
+    years, documents = wired(demo, "narrow")("精武镇", "2019", ALL)
+    own = sorted({y for r in service.documents() if r.meta.body == "精武镇" for y in r.meta.years})
+    assert [v for _, v in years["choices"]] == [ALL, *map(str, own)] and years["value"] == "2019"
+    assert [label for label, _ in documents["choices"][1:]] == [
+        "2019年精武镇政府工作报告 · 003_7659820794adfa4e.txt",
+        "2021年精武镇政府工作报告 · 000_09e983e223e49bd2.txt",
+    ]
+    years, _ = wired(demo, "narrow")("张家窝镇", "2019", ALL)  # a year the body has no report for
+    assert years["value"] == ALL
+
+
 def test_upload_nothing_says_what_to_do(demo: gr.Blocks) -> None:
     result, rows, *_ = wired(demo, "upload")(None)
     assert "choose one or more" in result and len(rows) == 5
