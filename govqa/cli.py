@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -147,6 +148,30 @@ def docs_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
     for r in records:
         years = "-".join(str(y) for y in (r.meta.years_reviewed[:1] + r.meta.years_reviewed[-1:]))
         typer.echo(f"{r.doc_id}  {r.chunk_count:4d} chunks  {r.meta.title or '?'}  ({r.source}; {years})")
+
+
+feedback_app = typer.Typer(help="What people thought of the answers (👍/👎 from the UI and /v1/feedback).")
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="A .jsonl file (default: standard output).")
+    ] = None,
+) -> None:
+    """Every feedback record as JSON lines, oldest first: rating, comment, question, answer, citations, mode."""
+    from ui.feedback import FeedbackStore
+
+    settings = _settings()
+    store = FeedbackStore(settings.data_dir / "feedback.sqlite")
+    n = 0
+    with open(out, "w", encoding="utf-8") if out else nullcontext(sys.stdout) as f:
+        for item in store.all():
+            f.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
+            n += 1
+    store.close()
+    typer.echo(f"{n} feedback records", err=True)
 
 
 @app.command()

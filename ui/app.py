@@ -20,6 +20,7 @@ from typing import Any
 import gradio as gr
 
 from ui.access import Access
+from ui.feedback import FeedbackStore
 from ui.handlers import Handlers, mode_label
 from ui.jobs import IngestJobs
 from ui.render_docs import ALL, ALL_LABEL, TABLE_HEADERS
@@ -45,7 +46,13 @@ def _header(settings: Any) -> str:
     )
 
 
-def build_ui(service: Any, *, access: Access | None = None, jobs: IngestJobs | None = None) -> gr.Blocks:
+def build_ui(
+    service: Any,
+    *,
+    access: Access | None = None,
+    jobs: IngestJobs | None = None,
+    feedback: FeedbackStore | None = None,
+) -> gr.Blocks:
     """The chat and documents UI over ``service`` (a ``govqa.service.GovQA``).
 
     ``access`` and ``jobs`` are the server's (shared with the HTTP API): who may change documents, and
@@ -53,7 +60,7 @@ def build_ui(service: Any, *, access: Access | None = None, jobs: IngestJobs | N
     values taken from the browser are text, dropdown choices and uploaded files: the conversation is
     kept in server-side ``gr.State``.
     """
-    h = Handlers(service, access, jobs)
+    h = Handlers(service, access, jobs, feedback)
     all_choice = [(ALL_LABEL, ALL)]
     # uploads that were never ingested (an abandoned form) are deleted within the hour
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(900, 3600)) as demo:
@@ -61,6 +68,7 @@ def build_ui(service: Any, *, access: Access | None = None, jobs: IngestJobs | N
         gr.HTML(_header(service.settings), padding=False, js_on_load=None)
         history = gr.State([])
         chat_state = gr.State([])
+        turns = gr.State([])
         with gr.Tabs():
             with gr.Tab("问答 · Ask", id="ask"):
                 with gr.Row(equal_height=True):
@@ -73,7 +81,7 @@ def build_ui(service: Any, *, access: Access | None = None, jobs: IngestJobs | N
                     height="66vh",
                     min_height=420,
                     latex_delimiters=[],
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike") if feedback is not None else None,
                     buttons=[],  # no share (HF Spaces) and no copy: it would copy the HTML source
                     placeholder="问一个关于政府工作报告的问题 · Ask about the reports",
                 )
@@ -133,14 +141,15 @@ def build_ui(service: Any, *, access: Access | None = None, jobs: IngestJobs | N
 
         filters = [body, year, document]
         listing = [table, body, year, document, to_delete]
-        chat_in = [question, chat_state, history, *filters]
-        chat_out = [chatbot, chat_state, history, question]
+        chat_in = [question, chat_state, history, *filters, turns]
+        chat_out = [chatbot, chat_state, history, question, turns]
         private: dict[str, Any] = {"api_visibility": "private"}
         question.submit(h.respond, chat_in, chat_out, **private)
         send.click(h.respond, chat_in, chat_out, **private)
-        clear.click(h.clear, None, [chatbot, chat_state, history], **private)
+        clear.click(h.clear, None, [chatbot, chat_state, history, turns], **private)
         # the chat's own trash button empties the chat: the history must go with it
-        chatbot.clear(h.clear, None, [chatbot, chat_state, history], **private)
+        chatbot.clear(h.clear, None, [chatbot, chat_state, history, turns], **private)
+        chatbot.like(h.rate, [turns], None, **private)
         ingest.click(h.upload, [uploads, *filters], [upload_result, *listing], **private).then(
             lambda: None, None, uploads, **private
         )

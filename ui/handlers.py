@@ -23,6 +23,7 @@ from govqa.errors import GovQAError, InputFileError
 from rag.scope import Filters
 from ui.access import SESSION_COOKIE, Access, KeyRing, Principal, RateLimiter
 from ui.examples import example_questions
+from ui.feedback import Feedback, FeedbackStore
 from ui.jobs import IngestJobs, QueueFull
 from ui.render import answer_html, error_html, esc, pending_html, user_html
 from ui.render_docs import ALL, Choices, file_result_html, keep, table_rows
@@ -36,6 +37,7 @@ INTERNAL_ERROR = "an internal error occurred while answering; the server log has
 
 Message = dict[str, Any]
 Pair = tuple[str, str]
+Turn = dict[str, Any]  # one question and its answer (text, citations, mode), kept for feedback
 
 
 def guess_lang(text: str) -> str:
@@ -70,8 +72,15 @@ def mode_label(settings: Any) -> str:
 
 
 class Handlers:
-    def __init__(self, service: Any, access: Access | None = None, jobs: IngestJobs | None = None) -> None:
+    def __init__(
+        self,
+        service: Any,
+        access: Access | None = None,
+        jobs: IngestJobs | None = None,
+        feedback: FeedbackStore | None = None,
+    ) -> None:
         self.service = service
+        self.feedback_store = feedback
         settings = service.settings
         # the API's policy: with keys configured, changing documents needs an admin key
         self.access = access or Access(KeyRing(settings.api_keys, settings.admin_api_keys), RateLimiter(0))
@@ -120,24 +129,28 @@ class Handlers:
         body: str | None = ALL,
         year: str | None = ALL,
         document: str | None = ALL,
-    ) -> Iterator[tuple[list[Message], list[Message], list[Pair], str]]:
-        """Ask ``message`` with the conversation so far; yields (chat shown, chat kept, history, textbox).
+        turns: list[Turn] | None = None,
+    ) -> Iterator[tuple[list[Message], list[Message], list[Pair], str, list[Turn]]]:
+        """Ask ``message`` with the conversation so far; yields (chat shown, chat kept, history, textbox,
+        turns).
 
-        ``chat`` and ``history`` are the session's server-side state, never the client's copy of the
-        chat. The LLM's deltas are provisional: the final ``Answer`` replaces them (its text is checked
+        ``chat``, ``history`` and ``turns`` (one record per question, for feedback) are the session's
+        server-side state, never the client's copy of the chat. The LLM's deltas are provisional: the final ``Answer`` replaces them (its text is checked
         against the citations). A ``GovQAError`` becomes a friendly message in the chat.
         """
         question = (message if isinstance(message, str) else "").strip()
         chat = [m for m in chat or [] if isinstance(m, dict)]
         pairs: list[Pair] = [(str(q), str(a)) for q, a in (history or [])]
+        records: list[Turn] = list(turns or [])
 
-        def out(text: str = "") -> tuple[list[Message], list[Message], list[Pair], str]:
-            return list(chat), list(chat), list(pairs), text
+        def out(text: str = "") -> tuple[list[Message], list[Message], list[Pair], str, list[Turn]]:
+            return list(chat), list(chat), list(pairs), text, list(records)
 
         if not question:
             yield out(message if isinstance(message, str) else "")
             return
         lang = guess_lang(question)
+        records.append({"question": question, "answer": "", "citations": [], "mode": "", "refused": True})
         chat.append({"role": "user", "content": user_html(question)})
         chat.append({"role": "assistant", "content": pending_html(lang=lang)})
         yield out()
@@ -165,11 +178,39 @@ class Handlers:
             return
         chat[-1] = {"role": "assistant", "content": answer_html(answer)}
         pairs.append((question, answer.text))
+        records[-1] = {
+            "question": question,
+            "answer": answer.text,
+            "citations": [c.to_dict() for c in answer.citations],
+            "mode": answer.mode,
+            "refused": answer.refused,
+        }
         yield out()
 
+    def rate(self, turns: list[Turn] | None, data: gr.LikeData, request: gr.Request | None = None) -> None:
+        """👍/👎 on an answer: stored with its question, text, citations and mode (looked up server-side)."""
+        index = data.index if isinstance(data.index, int) else (data.index or [0])[0]
+        items = list(turns or [])
+        turn = index // 2  # each turn is a user message, then the answer
+        if self.feedback_store is None or not 0 <= turn < len(items) or data.liked is None:
+            return
+        principal = self.principal(request)
+        record = items[turn]
+        self.feedback_store.add(
+            Feedback(
+                rating="up" if data.liked is True or data.liked == "Like" else "down",
+                question=str(record.get("question", "")),
+                answer=str(record.get("answer", "")),
+                citations=list(record.get("citations", [])),
+                mode=str(record.get("mode", "")),
+                refused=bool(record.get("refused")),
+                who=principal.identity if principal else "",
+            )
+        )
+
     @staticmethod
-    def clear() -> tuple[list[Message], list[Message], list[Pair]]:
-        return [], [], []
+    def clear() -> tuple[list[Message], list[Message], list[Pair], list[Turn]]:
+        return [], [], [], []
 
     def examples(self) -> tuple[Any, list[str]]:
         """Example questions taken from the ingested reports: (the examples' update, the list kept)."""

@@ -22,9 +22,10 @@ from govqa.api import boundary
 from govqa.api.context import ApiContext, Readiness
 from govqa.api.errors import install_error_handlers
 from govqa.api.middleware import BodyLimit, CatchAll
-from govqa.api.routes import ask, documents, health, openai, widget
+from govqa.api.routes import ask, documents, feedback, health, openai, widget
 from govqa.settings import Settings, load_settings
 from ui.access import Access
+from ui.feedback import FeedbackStore
 from ui.jobs import IngestJobs
 from ui.uploads import use_folder
 from ui.viewer import clamp_span, document_page, outline
@@ -55,6 +56,7 @@ TAGS = [
     {"name": "ask", "description": "Questions in, cited answers out."},
     {"name": "openai", "description": "OpenAI-compatible chat completions."},
     {"name": "documents", "description": "The ingested reports."},
+    {"name": "feedback", "description": "What people thought of the answers."},
     {"name": "health", "description": "Liveness and readiness probes."},
     {"name": "widget", "description": "The embeddable chat widget."},
 ]
@@ -80,6 +82,7 @@ def create_app(
         readiness=Readiness(),
         access=Access.from_settings(settings),
         jobs=IngestJobs(max_queued=settings.ingest_queue, stuck_after_s=settings.ingest_budget_s),
+        feedback=FeedbackStore(settings.data_dir / "feedback.sqlite"),
         owns_service=owns_service,
     )
 
@@ -90,6 +93,7 @@ def create_app(
         yield
         ctx.shutdown_workers()
         ctx.jobs.shutdown()
+        ctx.feedback.close()
         if ctx.owns_service:
             ctx.service.close()
 
@@ -105,7 +109,7 @@ def create_app(
     )
     app.state.govqa = ctx
     install_error_handlers(app)
-    for module in (ask, openai, documents, health, widget):
+    for module in (ask, openai, documents, feedback, health, widget):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
@@ -212,7 +216,7 @@ def mount_ui(app: FastAPI, service: Any) -> bool:
     ctx: ApiContext = app.state.govqa
     settings = ctx.settings
     use_folder(settings.data_dir / "ui-uploads")  # govqa's own, so leftovers can be swept
-    blocks = build_ui(service, access=ctx.access, jobs=ctx.jobs)
+    blocks = build_ui(service, access=ctx.access, jobs=ctx.jobs, feedback=ctx.feedback)
     gr.mount_gradio_app(
         app,
         blocks,

@@ -20,6 +20,7 @@ from govqa.settings import Settings
 if TYPE_CHECKING:
     from govqa.service import GovQA
     from ui.access import Access
+    from ui.feedback import FeedbackStore
     from ui.jobs import IngestJobs
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class ApiContext:
     readiness: Readiness
     access: Access
     jobs: IngestJobs
+    feedback: FeedbackStore
     owns_service: bool = False
     ui_mounted: bool = False
     _pool: ThreadPoolExecutor | None = field(default=None, repr=False)

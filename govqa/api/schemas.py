@@ -252,3 +252,43 @@ class Ready(BaseModel):
     status: Literal["ready"] = "ready"
     documents: int
     ingest: IngestStatus | None = None
+
+
+# --- feedback ----------------------------------------------------------------------------------------
+class FeedbackCitation(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    n: int = 0
+    title: str = Field(default="", max_length=500)
+    heading: str = Field(default="", max_length=1000)
+    quote: str = Field(default="", max_length=4000)
+    source: str = Field(default="", max_length=300)
+    start: int = 0
+    end: int = 0
+
+
+class FeedbackIn(BaseModel):
+    rating: Literal["up", "down"]
+    question: str = Field(min_length=1, max_length=4000)
+    answer: str = Field(max_length=8000)
+    citations: list[FeedbackCitation] = Field(default_factory=list, max_length=20)
+    mode: str = Field(default="", max_length=40)
+    refused: bool = False
+    comment: str = Field(default="", max_length=2000)
+
+
+class FeedbackOut(BaseModel):
+    id: int
+    created: str
+    rating: Literal["up", "down"]
+    question: str
+    answer: str
+    citations: list[dict[str, Any]]
+    mode: str
+    refused: bool
+    comment: str
+    who: str = Field(description="A key fingerprint or the client's address; never a key.")
+
+
+class FeedbackList(BaseModel):
+    feedback: list[FeedbackOut]

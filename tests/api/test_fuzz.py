@@ -40,6 +40,8 @@ OPERATIONS = [
     ("DELETE", "/v1/documents/{doc_id}"),
     ("GET", "/v1/documents/jobs/{job_id}"),
     ("GET", "/v1/documents/{doc_id}/text"),
+    ("POST", "/v1/feedback"),
+    ("GET", "/v1/feedback"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/widget.js"),
@@ -53,6 +55,8 @@ WITH_INPUT = {
     ("DELETE", "/v1/documents/{doc_id}"),
     ("GET", "/v1/documents/jobs/{job_id}"),
     ("GET", "/v1/documents/{doc_id}/text"),
+    ("POST", "/v1/feedback"),
+    ("GET", "/v1/feedback"),
 }
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

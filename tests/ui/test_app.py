@@ -51,7 +51,7 @@ def ask(demo: gr.Blocks) -> Callable[..., tuple[Any, ...]]:
     fn = wired(demo, "respond")
 
     def run(question: str, chat: Any = None, history: Any = None, **filters: Any) -> tuple[Any, ...]:
-        shown, kept, pairs, box = last(
+        shown, kept, pairs, box, _turns = last(
             fn(
                 question,
                 chat or [],
@@ -113,11 +113,12 @@ def test_mode_label_names_the_llm() -> None:
 # --- asking ----------------------------------------------------------------------------------------
 def test_ask_streams_then_shows_the_answer_with_citation_cards(demo: gr.Blocks) -> None:
     steps = list(wired(demo, "respond")("2019年精武镇税收收入是多少？", [], [], ALL, ALL, ALL))
-    first_chat, _, _, box = steps[0]
+    first_chat, _, _, box, _ = steps[0]
     assert box == ""  # the textbox is cleared at once
     assert first_chat[0] == {"role": "user", "content": "2019年精武镇税收收入是多少？"}
     assert "gq-pending" in bot(first_chat)
-    chat, kept, history, _ = steps[-1]
+    chat, kept, history, _, turns = steps[-1]
+    assert turns[0]["mode"] == "extractive" and turns[0]["citations"][0]["quote"]
     assert kept == chat  # what is shown is what the session keeps (on the server)
     html = bot(chat)
     assert "18亿元" in html and "gq-pending" not in html and "gq-refused" not in html
@@ -206,7 +207,7 @@ def test_llm_deltas_are_provisional_and_the_final_answer_replaces_them() -> None
             {"type": "answer", "answer": final},
         ]
     )
-    steps = [(c, h, t) for c, _, h, t in Handlers(svc).respond("问题", [], [("旧问题", "旧答案")] * 10)]
+    steps = [(c, h, t) for c, _, h, t, _ in Handlers(svc).respond("问题", [], [("旧问题", "旧答案")] * 10)]
     shown = [bot(chat) for chat, _, _ in steps]
     assert "草稿&lt;b&gt;" in shown[2] and "gq-pending" in shown[2]
     assert "定稿答案" in shown[-1] and "草稿" not in shown[-1]
@@ -223,7 +224,7 @@ def test_llm_deltas_are_provisional_and_the_final_answer_replaces_them() -> None
 )
 def test_a_failure_mid_stream_replaces_the_partial_answer(error: Exception, shown: str) -> None:
     svc = ScriptedService([{"type": "delta", "text": "部分"}, error])
-    chat, _, history, _ = list(Handlers(svc).respond("问题", [], []))[-1]
+    chat, _, history, _, _ = list(Handlers(svc).respond("问题", [], []))[-1]
     html = bot(chat)
     assert "gq-error" in html and shown in html and "部分" not in html
     assert "secret internals" not in html
@@ -363,3 +364,19 @@ def test_with_keys_document_changes_need_an_admin_key(service: GovQA, uploads: P
 def test_without_keys_the_admin_note_is_hidden(demo: gr.Blocks) -> None:
     note_box = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "gq-admin-note")
     assert note_box.visible is False
+
+
+def test_thumbs_are_stored_with_the_answer_they_rate(service: GovQA, tmp_path: Path) -> None:
+    from ui.feedback import FeedbackStore
+
+    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    demo = build_ui(service, feedback=store)
+    *_, turns = last(wired(demo, "respond")("2019年精武镇税收收入是多少？", [], [], ALL, ALL, ALL, []))
+    *_, turns = last(wired(demo, "respond")("2023年精武镇税收收入是多少？", [], [], ALL, ALL, ALL, turns))
+    rate = wired(demo, "rate")
+    rate(turns, gr.LikeData(target=None, data={"index": 1, "value": "", "liked": True}))
+    rate(turns, gr.LikeData(target=None, data={"index": 3, "value": "", "liked": False}))
+    rate(turns, gr.LikeData(target=None, data={"index": 99, "value": "", "liked": True}))  # no such turn
+    down, up = store.list()
+    assert up.rating == "up" and "18亿元" in up.answer and up.citations and up.mode == "extractive"
+    assert down.rating == "down" and down.refused and down.question == "2023年精武镇税收收入是多少？"
