@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -59,11 +60,16 @@ def read_isolated(suffix: str, source: str, data: bytes, *, seconds: float, memo
         return done.stdout.decode("utf-8")
     if done.returncode == EXIT_REFUSED and reason:
         raise InputFileError(source, reason[-1])
+    if done.returncode in (-signal.SIGXCPU, -signal.SIGKILL):  # RLIMIT_CPU: soft, then hard
+        raise InputTooLargeError(
+            source, f"reading it took longer than {seconds:.0f} s (GOVQA_INGEST_BUDGET_S); refused"
+        )
     out_of_memory = done.returncode == EXIT_FAILED and any("MemoryError" in line for line in reason)
-    if done.returncode < 0 or out_of_memory:  # killed by RLIMIT_CPU (SIGXCPU/SIGKILL) or out of memory
+    if done.returncode < 0 or out_of_memory:
         raise InputTooLargeError(
             source,
-            f"reading it needed more than the {memory_mb} MB memory or CPU time it may use; refused",
+            f"reading it needed more than the {memory_mb} MB memory it may use "
+            "(GOVQA_PARSE_MEMORY_MB); refused",
         )
     log.warning("reading %s failed in the sandbox (exit %s): %s", source, done.returncode, reason[-3:])
     raise InputFileError(source, "the file could not be read (damaged, or not what its name says)")

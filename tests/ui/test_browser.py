@@ -298,6 +298,34 @@ def test_answer_refusal_and_quote_text_are_readable_in_both_themes(
         context.close()
 
 
+@pytest.mark.parametrize("viewport", [(375, 812), (1366, 900)], ids=["phone", "desktop"])
+def test_first_screen_shows_the_input_and_examples_without_scrolling(
+    browser: Any, site: Site, viewport: tuple[int, int]
+) -> None:
+    width, height = viewport
+    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=width < 500)
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT_MS)
+    try:
+        pg.goto(f"{site.url}/ui/")
+        box = pg.locator("#gq-question textarea")
+        box.wait_for()
+        pg.locator("#gq-examples button").first.wait_for()
+        for locator in (box, pg.locator("#gq-examples button").first, pg.locator("#gq-send")):
+            rect = locator.bounding_box()
+            assert rect is not None and rect["y"] + rect["height"] <= height, (locator, rect)
+        assert pg.evaluate("() => window.scrollY") == 0  # nothing scrolled the page on load
+        ask(pg, "2019年精武镇税收收入是多少？")
+        pg.locator("#gq-chat .message-row").nth(1).wait_for()
+        assert pg.locator("#gq-chat").get_by_text("对话 · Conversation").count() == 0  # no label over it
+        send = pg.locator("#gq-send").bounding_box()
+        assert send is not None and send["y"] + send["height"] <= height  # still reachable after a reply
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(SCREENSHOTS / f"ui-{'phone' if width < 500 else 'desktop'}.png"))
+    finally:
+        context.close()
+
+
 def open_widget_and_ask(page: Any, site: Site, question: str) -> Any:
     """A page of another origin with the widget's script tag; open the bubble, ask; the final reply."""
     site.host.html = (
