@@ -79,7 +79,7 @@ def start_server(args: argparse.Namespace, data_dir: Path) -> tuple[subprocess.P
     if args.fake:
         env["GOVQA_EMBEDDING_MODEL"] = "fake"
     log = open(data_dir.parent / "server.log", "wb")  # noqa: SIM115 - the server owns it until it exits
-    cmd = [sys.executable, "-m", "govqa.cli", "serve", "--no-ui", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [sys.executable, "-m", "ui.cli", "serve", "--no-ui", "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + args.start_timeout

@@ -18,7 +18,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from govqa.errors import BadQuestionError
-from govqa.types import Answer, Citation, Passage
+from govqa.types import Answer, Citation, Filters, Passage
 from rag import extractive, front_matter
 from rag.citations import make_citation
 from rag.condense import condense, condense_with_llm
@@ -26,7 +26,7 @@ from rag.decompose import decompose
 from rag.llm_answer import LLMAnswerer
 from rag.question import QuestionInfo
 from rag.retrieval import HybridRetriever, Retrieval
-from rag.scope import Filters, base_years
+from rag.scope import base_years
 
 log = logging.getLogger(__name__)
 

@@ -15,13 +15,12 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, G
 
 from govqa.errors import BadQuestionError
 from govqa.models.tokens import count_tokens
-from govqa.service import GovQA
 from govqa.settings import Settings
-from govqa.types import Answer
+from govqa.types import Answer, Filters
 from rag.chain import EN_LEAD, AnswerChain, AskInput, filtered
 from rag.llm_answer import REFUSALS, LLMAnswerer
 from rag.question import analyze_question
-from rag.scope import Filters
+from ui.service import GovQA
 
 TAX_2019 = "2019年全镇预计实现税收收入18亿元,同比增长36.8%"
 TAX_2024 = "税收基础持续夯实，全年预计完成税收10.8亿元"

@@ -8,10 +8,9 @@ import re
 
 import pytest
 
-from govqa.service import GovQA
-from govqa.types import Answer, Citation
+from govqa.types import Answer, Citation, Filters
 from rag.chain import EN_LEAD
-from rag.scope import Filters
+from ui.service import GovQA
 
 pytestmark = pytest.mark.model
 

@@ -37,7 +37,7 @@ def test_one_real_question_streams_a_cited_chinese_answer() -> None:
         pytest.skip(f"local model not prepared ({problem}): run `make llm` or `{PREPARE_COMMAND}`")
     pytest.importorskip("llama_cpp", reason=f"llama-cpp-python is not installed: run `{PREPARE_COMMAND}`")
     from govqa.models.prepare import prepare_models
-    from govqa.service import GovQA, sample_reports
+    from ui.service import GovQA, sample_reports
 
     prepare_models(models)
     settings = Settings(  # type: ignore[call-arg]
