@@ -23,7 +23,7 @@ from rag import extractive, front_matter
 from rag.citations import make_citation
 from rag.condense import condense, condense_with_llm
 from rag.decompose import decompose
-from rag.llm_answer import LLMAnswerer
+from rag.llm.answerer import LLMAnswerer
 from rag.question import QuestionInfo
 from rag.retrieval import HybridRetriever, Retrieval
 from rag.scope import base_years

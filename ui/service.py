@@ -95,8 +95,8 @@ class GovQA:
 
                 from govqa.models.tokens import count_tokens
                 from rag.chain import AnswerChain
-                from rag.llm import build_chat_model
-                from rag.llm_answer import LLMAnswerer
+                from rag.llm.answerer import LLMAnswerer
+                from rag.llm.client import build_chat_model
                 from rag.prompts import ANSWER_PROMPT, LOCAL_ANSWER_PROMPT
 
                 counter = partial(count_tokens, cache_dir=self.settings.tiktoken_cache_dir)

@@ -18,7 +18,7 @@ from govqa.models.tokens import count_tokens
 from govqa.settings import Settings
 from govqa.types import Answer, Filters
 from rag.chain import EN_LEAD, AnswerChain, AskInput, filtered
-from rag.llm_answer import REFUSALS, LLMAnswerer
+from rag.llm.answerer import REFUSALS, LLMAnswerer
 from rag.question import analyze_question
 from ui.service import GovQA
 

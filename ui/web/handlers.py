@@ -56,7 +56,7 @@ def mode_label(settings: Any) -> str:
     if settings.answer_mode == "extractive":
         return "抽取式回答 · extractive (quotes from the reports, no LLM)"
     if settings.answer_mode == "local":
-        from govqa.models.local_llm import QWEN_1_5B
+        from rag.llm.local_model import QWEN_1_5B
 
         return f"LLM · local · {QWEN_1_5B.filename} (on this machine)"
     return f"LLM · {settings.answer_mode} · {settings.llm_model}"

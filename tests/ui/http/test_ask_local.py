@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from rag.local_chat import LlamaChatModel
+from rag.llm.local_runtime import LlamaChatModel
 from tests.fake_llama import FAKE_GGUF, FIGURES, HEAD, GatedLlama, fake_local_model, first_passage
 from tests.ui.http.helpers import LiveServer, MakeApi, parse_sse
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from rag.local_chat import LlamaChatModel
+from rag.llm.local_runtime import LlamaChatModel
 from tests.fake_llama import FIGURES, HEAD, GatedLlama, fake_local_model, first_passage
 from tests.ui.http.helpers import LiveServer
 from tests.ui.web.conftest import ui_settings

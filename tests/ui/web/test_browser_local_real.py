@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from govqa.models.local_llm import PREPARE_COMMAND, check_gguf, gguf_path
 from govqa.settings import Settings
+from rag.llm.local_model import PREPARE_COMMAND, check_gguf, gguf_path
 from tests.ui.http.helpers import LiveServer
 from tests.ui.web.test_browser import SCREENSHOTS, _open_page, browser  # noqa: F401  (browser is a fixture)
 from ui.http import create_app, mount_ui

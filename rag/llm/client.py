@@ -2,7 +2,7 @@
 
 ``extractive`` needs none; ``openai`` is a streaming ``ChatOpenAI`` for OpenAI or any OpenAI-compatible
 server (``GOVQA_LLM_BASE_URL``, e.g. ``python -m llama_cpp.server`` on 127.0.0.1); ``local`` is the bundled
-Qwen2.5 1.5B GGUF run in-process through llama.cpp (``rag.local_chat``; prepared by ``govqa models
+Qwen2.5 1.5B GGUF run in-process through llama.cpp (``rag.llm.local_runtime``; prepared by ``govqa models
 prepare --llm``). The API key is read from the environment variable named by
 ``settings.llm_api_key_env`` here, when the client is built, and nowhere else.
 """
@@ -60,8 +60,8 @@ def build_local_chat_model(settings: Settings) -> BaseChatModel:
     """The in-process llama.cpp model over the verified GGUF; ``ModelNotReadyError`` until it is prepared.
 
     Nothing is loaded here: the model file is opened on the first question (or ``warm_up``)."""
-    from govqa.models.local_llm import require_gguf
-    from rag.local_chat import LlamaChatModel, import_llama
+    from rag.llm.local_model import require_gguf
+    from rag.llm.local_runtime import LlamaChatModel, import_llama
 
     path = require_gguf(settings.resolved_models_dir)
     import_llama()  # fail now, with the prepare command, rather than on the first question

@@ -12,14 +12,13 @@ import pytest
 from langchain_core.messages import AIMessage, ChatMessage, HumanMessage, SystemMessage, ToolMessage
 
 from govqa.errors import LLMError, ModelNotReadyError
-from govqa.models import local_llm
 from govqa.models.tokens import count_tokens
 from govqa.settings import Settings
 from govqa.types import Answer, Chunk, DocumentMeta, Passage
-from rag import local_chat
-from rag.llm import build_chat_model
-from rag.llm_answer import LLMAnswerer
-from rag.local_chat import LlamaChatModel, to_llama_messages
+from rag.llm import local_model, local_runtime
+from rag.llm.answerer import LLMAnswerer
+from rag.llm.client import build_chat_model
+from rag.llm.local_runtime import LlamaChatModel, to_llama_messages
 from rag.prompts import LOCAL_ANSWER_PROMPT, REFUSAL_TOKEN, format_passages, render
 
 
@@ -57,10 +56,10 @@ class FakeLlama:
 
 @pytest.fixture(autouse=True)
 def _fresh() -> Iterator[None]:
-    local_chat.clear_cache()
+    local_runtime.clear_cache()
     FakeLlama.instances.clear()
     yield
-    local_chat.clear_cache()
+    local_runtime.clear_cache()
 
 
 META = DocumentMeta(body="精武镇", title="2019年精武镇政府工作报告")
@@ -116,7 +115,7 @@ def test_loaded_lazily_once_per_configuration() -> None:
 
 
 def test_threads_default_to_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(local_chat.os, "cpu_count", lambda: 7)
+    monkeypatch.setattr(local_runtime.os, "cpu_count", lambda: 7)
     assert model().n_threads == 7
 
 
@@ -143,13 +142,13 @@ def test_local_mode_needs_the_prepared_model(tmp_path: Path) -> None:
 
 
 def test_local_mode_builds_the_llama_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = local_llm.GGUFSpec("qwen.gguf", 4, hashlib.sha256(b"GGUF").hexdigest(), ("p1",), "0")
+    spec = local_model.GGUFSpec("qwen.gguf", 4, hashlib.sha256(b"GGUF").hexdigest(), ("p1",), "0")
     part = tmp_path / "p1.bin"
     part.write_bytes(b"GGUF")
-    monkeypatch.setattr(local_llm, "QWEN_1_5B", spec)
-    monkeypatch.setattr(local_llm.require_gguf, "__defaults__", (spec,))
-    local_llm.assemble_gguf([part], tmp_path / "models" / "qwen.gguf", spec)
-    monkeypatch.setattr(local_chat, "import_llama", lambda: FakeLlama)
+    monkeypatch.setattr(local_model, "QWEN_1_5B", spec)
+    monkeypatch.setattr(local_model.require_gguf, "__defaults__", (spec,))
+    local_model.assemble_gguf([part], tmp_path / "models" / "qwen.gguf", spec)
+    monkeypatch.setattr(local_runtime, "import_llama", lambda: FakeLlama)
     settings = Settings(data_dir=tmp_path, answer_mode="local", torch_threads=2)
     m = build_chat_model(settings)
     assert isinstance(m, LlamaChatModel)

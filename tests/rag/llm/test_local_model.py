@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from govqa.errors import ModelNotReadyError
-from govqa.models import local_llm
-from govqa.models.local_llm import (
+from rag.llm import local_model
+from rag.llm.local_model import (
     QWEN_1_5B,
     GGUFSpec,
     assemble_gguf,
@@ -87,8 +87,8 @@ def test_ensure_is_idempotent_and_does_not_rehash(
     def boom(*a: object) -> None:
         raise AssertionError("a verified file must not be hashed or rebuilt again")
 
-    monkeypatch.setattr(local_llm, "sha256_file", boom)
-    monkeypatch.setattr(local_llm, "assemble_gguf", boom)
+    monkeypatch.setattr(local_model, "sha256_file", boom)
+    monkeypatch.setattr(local_model, "assemble_gguf", boom)
     assert ensure_gguf(models, spec, parts=boom) == path  # type: ignore[arg-type]
     assert path.stat().st_mtime_ns == mtime
 
@@ -147,9 +147,9 @@ def test_record_for_another_hash_is_not_trusted(tmp_path: Path, parts: list[Path
 def test_missing_packages_are_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
     spec = _spec()
     versions = {"llama-cpp-python": "0.3.1", "fake-part1": "0.0.1", "fake-part2": "0.0.1"}
-    monkeypatch.setattr(local_llm, "_version", versions.get)
-    assert local_llm.missing_packages(spec) == [
-        f"llama-cpp-python=={local_llm.LLAMA_CPP_VERSION}",
+    monkeypatch.setattr(local_model, "_version", versions.get)
+    assert local_model.missing_packages(spec) == [
+        f"llama-cpp-python=={local_model.LLAMA_CPP_VERSION}",
         "fake-part3==0.0.1",
     ]
 
@@ -164,16 +164,16 @@ def test_pip_install_builds_llama_cpp_with_the_portable_flags(monkeypatch: pytes
         calls.append((cmd, env))
         return Done()
 
-    monkeypatch.setattr(local_llm.subprocess, "run", run)
-    local_llm.pip_install(["llama-cpp-python==0.3.36", "fake-part1==0.0.1"])
+    monkeypatch.setattr(local_model.subprocess, "run", run)
+    local_model.pip_install(["llama-cpp-python==0.3.36", "fake-part1==0.0.1"])
     cmd, env = calls[0]
     assert cmd[1:4] == ["-m", "pip", "install"] and "--no-cache-dir" in cmd
     assert env["CMAKE_ARGS"] == "-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF"
-    local_llm.pip_install([])
+    local_model.pip_install([])
     assert len(calls) == 1
 
 
 def test_prepare_without_install_names_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(local_llm, "_version", lambda name: None)
+    monkeypatch.setattr(local_model, "_version", lambda name: None)
     with pytest.raises(ModelNotReadyError, match="models prepare --llm"):
-        local_llm.prepare_local_llm(tmp_path, _spec(), install=False)
+        local_model.prepare_local_llm(tmp_path, _spec(), install=False)
