@@ -1,4 +1,5 @@
-"""The service layer: one object that CLI, HTTP API and UI share.
+"""The composition root on the top floor: wires ingest, vectorstore and rag into one object that the CLI,
+the HTTP API and the web UI share.
 
 It owns the heavy things (embedder, corpus index, answering chain), builds each lazily and once, and
 exposes the product's operations. It raises ``GovQAError``s; the edges convert them.
@@ -10,17 +11,20 @@ import logging
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govqa.errors import NotFoundError
 from govqa.models.embedders import Embedder, build_embedder
 from govqa.settings import Settings
-from govqa.types import Answer, DocumentRecord
+from govqa.types import Answer, DocumentRecord, Filters
 from ingest.loaders import LoadedFile
 from ingest.pipeline import FileOutcome, Ingestor, IngestReport, ProgressFn
+from vectorstore.backends import open_corpus
 from vectorstore.base import Corpus
-from vectorstore.faiss_corpus import CorpusIndex
-from vectorstore.faiss_index import IndexSpec
+
+if TYPE_CHECKING:  # built lazily: importing rag pulls in the question analysis and LangChain
+    from rag.chain import AnswerChain
+    from rag.retrieval import HybridRetriever, Retrieval
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +36,6 @@ def sample_reports() -> list[Path]:
     return sorted(SAMPLES_DIR.glob("*.txt"))
 
 
-def open_corpus(settings: Settings, embedder: Embedder) -> Corpus:
-    """The corpus ``settings.vector_backend`` names: the FAISS index folder, or a Milvus collection."""
-    if settings.vector_backend == "milvus":
-        from vectorstore.milvus_corpus import MilvusCorpus
-
-        return MilvusCorpus.from_settings(embedder, settings)
-    return CorpusIndex.open(
-        settings.index_dir,
-        embedder,
-        bm25_tokenizer=settings.bm25_tokenizer,
-        index_spec=IndexSpec.from_settings(settings),
-    )
-
-
 class GovQA:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -53,8 +43,8 @@ class GovQA:
         self._write_lock = threading.Lock()
         self._embedder: Embedder | None = None
         self._index: Corpus | None = None
-        self._chain: Any = None
-        self._retriever: Any = None
+        self._chain: AnswerChain | None = None
+        self._retriever: HybridRetriever | None = None
 
     # --- lazily built parts ------------------------------------------------------------------
     @property
@@ -72,7 +62,7 @@ class GovQA:
             return self._index
 
     @property
-    def retriever(self) -> Any:
+    def retriever(self) -> HybridRetriever:
         with self._lock:
             if self._retriever is None:
                 from rag.rerank import build_reranker
@@ -88,7 +78,7 @@ class GovQA:
             return self._retriever
 
     @property
-    def chain(self) -> Any:
+    def chain(self) -> AnswerChain:
         with self._lock:
             if self._chain is None:
                 from functools import partial
@@ -116,7 +106,7 @@ class GovQA:
                 self._chain = AnswerChain(
                     self.retriever,
                     chat_model=chat_model,
-                    llm_answerer=answerer,
+                    answerer=answerer,
                     count_tokens=counter,
                     evidence_gate=self.settings.llm_evidence_gate,
                 )
@@ -139,7 +129,9 @@ class GovQA:
                 f"{self.settings.max_question_chars}; shorten it"
             )
 
-    def ask(self, question: str, history: Sequence[tuple[str, str]] = (), filters: Any = None) -> Answer:
+    def ask(
+        self, question: str, history: Sequence[tuple[str, str]] = (), filters: Filters | None = None
+    ) -> Answer:
         self._check_question(question)
         from rag.chain import AskInput
 
@@ -147,14 +139,14 @@ class GovQA:
         return answer
 
     def ask_stream(
-        self, question: str, history: Sequence[tuple[str, str]] = (), filters: Any = None
+        self, question: str, history: Sequence[tuple[str, str]] = (), filters: Filters | None = None
     ) -> Iterator[dict[str, Any]]:
         self._check_question(question)
         from rag.chain import AskInput
 
         yield from self.chain.stream(AskInput(question, tuple(history), filters))
 
-    def search(self, question: str, filters: Any = None, k: int | None = None) -> Any:
+    def search(self, question: str, filters: Filters | None = None, k: int | None = None) -> Retrieval:
         """Ranked passages with their scores, for debugging retrieval."""
         self._check_question(question)
         return self.retriever.retrieve(self.retriever.analyze(question), filters, k=k)

@@ -28,6 +28,7 @@ from pydantic import SecretStr
 
 from govqa.errors import LLMError
 from govqa.types import Answer, Passage
+from rag.answerer import Turn, merge_ranked
 from rag.citations import check_answer
 from rag.context import PackedContext, TokenCounter, pack_context
 from rag.prompts import ANSWER_PROMPT, REFUSAL_TOKEN, Prompt, render
@@ -101,6 +102,22 @@ class LLMAnswerer:
             if isinstance(item, Answer):
                 return item
         raise LLMError("the answer stream ended without an answer")  # not reached: stream always ends so
+
+    def answer(self, turn: Turn) -> Iterator[str | Answer]:
+        """The ``Answerer`` step of the chain: the model answers the standalone question from the passages
+        of the parts in scope; the final ``Answer`` carries the question as asked and all retrieved."""
+        passages = merge_ranked([p.retrieval.passages for p in turn.parts if not p.retrieval.scope.empty])
+        final: Answer | None = None
+        for item in self.stream(turn.standalone, turn.info.lang, passages):
+            if isinstance(item, str):
+                yield item
+            else:
+                final = item
+        assert final is not None
+        final.question = turn.question
+        final.standalone_question = turn.standalone
+        final.retrieved = merge_ranked([p.retrieval.passages for p in turn.parts])
+        yield final
 
     def stream(self, question: str, lang: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
         """Text deltas as the model writes them, then the checked ``Answer``."""

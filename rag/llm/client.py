@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 from langchain_core.language_models import BaseChatModel
@@ -76,17 +77,8 @@ def build_local_chat_model(settings: Settings) -> BaseChatModel:
     return model
 
 
-def build_chat_model(settings: Settings) -> BaseChatModel | None:
-    """The chat model for ``settings.answer_mode``: None for extractive, a streaming ChatOpenAI for
-    openai, the in-process llama.cpp model for local."""
-    mode = settings.answer_mode
-    if mode == "extractive":
-        return None
-    if mode == "local":
-        return build_local_chat_model(settings)
-    if mode != "openai":
-        raise ConfigError(f"GOVQA_ANSWER_MODE must be extractive, openai or local, got {mode!r}")
-
+def build_openai_chat_model(settings: Settings) -> BaseChatModel:
+    """A streaming ChatOpenAI for OpenAI or any OpenAI-compatible server (``GOVQA_LLM_BASE_URL``)."""
     base_url = settings.llm_base_url.strip()
     if base_url and urlparse(base_url).scheme not in ("http", "https"):
         raise ConfigError(f"GOVQA_LLM_BASE_URL must start with http:// or https://, got {base_url!r}")
@@ -108,3 +100,21 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
     )
     log.info("chat model %s at %s", settings.llm_model, base_url or "api.openai.com")
     return model
+
+
+# the chat model each answer mode (GOVQA_ANSWER_MODE) runs on; extractive needs none
+CHAT_MODELS: dict[str, Callable[[Settings], BaseChatModel | None]] = {
+    "extractive": lambda settings: None,
+    "openai": build_openai_chat_model,
+    "local": build_local_chat_model,
+}
+
+
+def build_chat_model(settings: Settings) -> BaseChatModel | None:
+    """The chat model for ``settings.answer_mode``: None for extractive, a streaming ChatOpenAI for
+    openai, the in-process llama.cpp model for local."""
+    mode = settings.answer_mode
+    build = CHAT_MODELS.get(mode)
+    if build is None:
+        raise ConfigError(f"GOVQA_ANSWER_MODE must be extractive, openai or local, got {mode!r}")
+    return build(settings)

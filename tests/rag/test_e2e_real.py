@@ -9,7 +9,7 @@ import re
 import pytest
 
 from govqa.types import Answer, Citation, Filters
-from rag.chain import EN_LEAD
+from rag.extractive_answerer import EN_LEAD
 from ui.service import GovQA
 
 pytestmark = pytest.mark.model
