@@ -36,7 +36,7 @@ def copy_tree(dest: Path) -> Path:
 def test_the_floors_hold_on_this_tree() -> None:
     result = lint_imports(REPO)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 2 kept, 0 broken." in result.stdout
+    assert "Contracts: 3 kept, 0 broken." in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -46,6 +46,8 @@ def test_the_floors_hold_on_this_tree() -> None:
         ("govqa/types.py", "from ui.service import GovQA", "govqa.types -> ui.service"),
         # retrieval reaching up into evaluation
         ("rag/retrieval.py", "import eval.metrics", "rag.retrieval -> eval.metrics"),
+        # on the top floor, the composition root reaching for the HTTP app that uses it
+        ("ui/service.py", "import ui.http.app", "ui.service -> ui.http.app"),
         # a circle inside one floor: the chain imports the retriever, which would import the chain back
         ("rag/retrieval.py", "import rag.chain", ".retrieval -> .chain"),
     ],
