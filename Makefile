@@ -32,6 +32,7 @@ lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # the real models and sample index the model/browser tests and the eval gate share
 test-data: install-test
@@ -62,7 +63,7 @@ test: install-test lint test-data
 	$(MAKE) --no-print-directory llm-test
 
 bench: install
-	$(PY) bench/ingest.py
+	$(PY) bench/ingest_speed.py
 	$(PY) bench/query.py
 
 # extractive vs local answers on a stratified golden subset (bench/README.md, "Local LLM answers")

@@ -24,8 +24,8 @@ SAMPLES = sorted((REPO / "data" / "samples").glob("*.txt"))
 
 
 def _govqa(data_dir: str, models_dir: str) -> dict[str, float]:
-    from govqa.service import GovQA
     from govqa.settings import load_settings
+    from ui.service import GovQA
 
     svc = GovQA(load_settings(data_dir=data_dir, models_dir=models_dir))
     t0 = time.perf_counter()

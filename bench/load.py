@@ -79,7 +79,7 @@ def start_server(args: argparse.Namespace, data_dir: Path) -> tuple[subprocess.P
     if args.fake:
         env["GOVQA_EMBEDDING_MODEL"] = "fake"
     log = open(data_dir.parent / "server.log", "wb")  # noqa: SIM115 - the server owns it until it exits
-    cmd = [sys.executable, "-m", "govqa.cli", "serve", "--no-ui", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [sys.executable, "-m", "ui.cli", "serve", "--no-ui", "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + args.start_timeout
@@ -179,7 +179,7 @@ async def upload_check(url: str, headers: dict[str, str], n: int) -> dict[str, A
     return {"uploads": n, "statuses": dict(Counter(statuses)), "seconds": seconds, "missing": missing}
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", help="a running govqa server (default: start one)")
     ap.add_argument(
@@ -192,34 +192,13 @@ def main() -> None:
     ap.add_argument("--models-dir", default=os.environ.get("GOVQA_MODELS_DIR"), help="prepared models folder")
     ap.add_argument("--start-timeout", type=float, default=900.0)
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
-    args = ap.parse_args()
+    return ap.parse_args()
 
+
+def main() -> None:
+    args = parse_args()
     questions, origin = load_questions()
-    headers = {"Authorization": f"Bearer {args.api_key}"} if args.api_key else {}
-    proc = None
-    tmp = tempfile.TemporaryDirectory(prefix="govqa-load-")
-    try:
-        if args.url:
-            url = args.url.rstrip("/")
-            server = f"running server {url}"
-        else:
-            t0 = time.perf_counter()
-            proc, url = start_server(args, Path(tmp.name) / "data")
-            model = "fake hashing embedder" if args.fake else "real default embedding model"
-            server = f"govqa serve subprocess ({model}), ready in {time.perf_counter() - t0:.0f} s"
-        with httpx.Client(base_url=url, headers=headers, timeout=600) as http:  # warm every path once
-            http.post("/v1/ask", json={"question": questions[0]})
-        results, elapsed = asyncio.run(ask_load(url, headers, questions, args.clients, args.seconds))
-        uploads = asyncio.run(upload_check(url, headers, args.uploads)) if args.uploads else None
-    finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        tmp.cleanup()
-
+    server, results, elapsed, uploads = run_load(args, questions)
     lat_ms = [x * 1000 for x in results.latencies]
     done = len(results.latencies)
     figures = {
@@ -263,6 +242,37 @@ def main() -> None:
             )
     if results.errors or (uploads and uploads["missing"]):
         sys.exit(1)
+
+
+def run_load(
+    args: argparse.Namespace, questions: list[str]
+) -> tuple[str, Results, float, dict[str, Any] | None]:
+    """Start a server (or use ``--url``), put ``--clients`` on it for ``--seconds``, check uploads."""
+    headers = {"Authorization": f"Bearer {args.api_key}"} if args.api_key else {}
+    proc = None
+    tmp = tempfile.TemporaryDirectory(prefix="govqa-load-")
+    try:
+        if args.url:
+            url = args.url.rstrip("/")
+            server = f"running server {url}"
+        else:
+            t0 = time.perf_counter()
+            proc, url = start_server(args, Path(tmp.name) / "data")
+            model = "fake hashing embedder" if args.fake else "real default embedding model"
+            server = f"govqa serve subprocess ({model}), ready in {time.perf_counter() - t0:.0f} s"
+        with httpx.Client(base_url=url, headers=headers, timeout=600) as http:  # warm every path once
+            http.post("/v1/ask", json={"question": questions[0]})
+        results, elapsed = asyncio.run(ask_load(url, headers, questions, args.clients, args.seconds))
+        uploads = asyncio.run(upload_check(url, headers, args.uploads)) if args.uploads else None
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        tmp.cleanup()
+    return server, results, elapsed, uploads
 
 
 if __name__ == "__main__":

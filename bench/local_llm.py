@@ -33,9 +33,10 @@ sys.path.insert(0, str(REPO))
 from eval.faithfulness import FaithfulnessJudge, JudgeOutputError, LLMJudge, OfflineJudge  # noqa: E402
 from eval.golden import GoldenItem, load_golden  # noqa: E402
 from eval.metrics import Summary, summarize  # noqa: E402
-from eval.run import SystemRun, evidence_of, judge_rows, result_row  # noqa: E402
-from govqa.service import GovQA  # noqa: E402
+from eval.outcome import SystemRun  # noqa: E402
+from eval.run import evidence_of, judge_rows, result_row  # noqa: E402
 from govqa.settings import load_settings  # noqa: E402
+from ui.service import GovQA  # noqa: E402
 
 log = logging.getLogger("bench.local_llm")
 

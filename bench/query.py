@@ -86,8 +86,8 @@ def _baseline_passages(retrieved: Sequence[dict[str, Any]]) -> list[Any]:
 
 def _service(models_dir: Path, data_dir: Path) -> Any:
     from govqa.models.prepare import prepare_models
-    from govqa.service import GovQA, sample_reports
     from govqa.settings import DEFAULT_EMBEDDING_MODEL, Settings
+    from ui.service import GovQA, sample_reports
 
     prepare_models(models_dir)
     settings = Settings(  # type: ignore[call-arg]
@@ -194,7 +194,7 @@ def main() -> None:
 
     from eval.baseline import TutorialRAG
     from eval.golden import load_golden
-    from govqa.service import sample_reports
+    from ui.service import sample_reports
 
     service = _service(Path(args.models_dir).expanduser(), Path(args.data_dir).expanduser())
     items = load_golden(args.golden)

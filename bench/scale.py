@@ -25,12 +25,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,19 +39,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bm25_baseline import BaselineBM25Index  # noqa: E402
+from measure import percentiles, rss_mb  # noqa: E402
+from scale_bm25 import bench_bm25_isolated, bm25_compare, bm25_queries, bm25_table  # noqa: E402
+from scale_embed import bench_embed, embed_table  # noqa: E402
 
 from vectorstore.faiss_index import AnnIndex, IndexSpec  # noqa: E402
 
 K = 10
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def load_real(index_dir: Path) -> tuple[np.ndarray, list[list[str]]]:
@@ -75,10 +68,6 @@ def synthetic(centres: np.ndarray, n: int, seed: int, noise: float = 0.03) -> np
         )
         out[start : start + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
     return out
-
-
-def percentiles(ms: list[float]) -> tuple[float, float]:
-    return float(np.percentile(ms, 50)), float(np.percentile(ms, 95))
 
 
 def index_bytes(index: Any) -> int:
@@ -175,375 +164,6 @@ def bench_milvus(x: np.ndarray, queries: np.ndarray, truth: np.ndarray, index_ty
     }
 
 
-def bm25_batches(n: int, token_lists: list[list[str]], seed: int) -> Iterator[tuple[range, list[list[str]]]]:
-    """Synthetic chunks in batches of 20k: tokens drawn from the sample chunks' unigram distribution, with
-    the real chunks' lengths. Deterministic for (n, seed), so each implementation indexes the same ones."""
-    rng = np.random.default_rng(seed)
-    vocab, counts = np.unique(
-        np.concatenate([np.array(t, dtype=object) for t in token_lists]), return_counts=True
-    )
-    vocab_list = vocab.tolist()
-    cdf = np.cumsum(counts / counts.sum())
-    lengths = np.array([len(t) for t in token_lists])
-    for start in range(0, n, 20_000):
-        docs = range(start, min(n, start + 20_000))
-        sizes = lengths[np.arange(docs.start, docs.stop) % len(lengths)]
-        drawn = np.searchsorted(cdf, rng.random(int(sizes.sum())), side="right").clip(0, len(vocab_list) - 1)
-        cuts = np.cumsum(sizes)[:-1]
-        yield docs, [[vocab_list[i] for i in part] for part in np.split(drawn, cuts)]
-
-
-def bm25_queries(token_lists: list[list[str]], count: int, seed: int) -> list[list[str]]:
-    """12-token windows of the real sample chunks."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(count):
-        src = token_lists[int(rng.integers(len(token_lists)))]
-        at = int(rng.integers(max(1, len(src) - 12)))
-        out.append(src[at : at + 12])
-    return out
-
-
-def bm25_bytes(index: Any) -> int:
-    """Bytes of the index's arrays (postings, per-document data; not the vocabulary dict). Bench-only:
-    reads private attributes of both implementations."""
-    arrays: list[Any] = [*index._post_tfs]
-    if hasattr(index, "_post_ids"):  # bench/bm25_baseline.py
-        arrays += [*index._post_ids, *index._doc_terms.values(), index._lengths]
-    else:
-        arrays += [*index._post_slots, index._slot_doc, index._slot_len, index._fwd_start, index._fwd_terms]
-    return sum(a.nbytes if isinstance(a, np.ndarray) else len(a) * a.itemsize for a in arrays)
-
-
-def bench_bm25(
-    kind: str, n: int, token_lists: list[list[str]], queries: list[list[str]], seed: int
-) -> tuple[dict, list[tuple[list[int], list[float]]]]:
-    """Build ``kind`` ("bm25": vectorstore.bm25.BM25Index, "bm25-baseline": the pre-issue-7 index) over
-    ``n`` synthetic chunks and time ``search(q, limit=30)`` and reading the first 30 of ``ranked(q)``
-    (what CorpusIndex.bm25_search does) for every query. Also returns each query's top 30.
-
-    Times are wall clock and CPU time of this (single) thread: on a shared machine the CPU time is what
-    compares across runs and implementations; wall time includes waiting for a core."""
-    import gc
-
-    from vectorstore.bm25 import BM25Index
-
-    gc.collect()
-    before = rss_mb()
-    index: Any = BM25Index() if kind == "bm25" else BaselineBM25Index()
-    build = build_cpu = 0.0  # indexing only, not drawing the synthetic tokens
-    for docs, batch in bm25_batches(n, token_lists, seed):
-        t0, c0 = time.perf_counter(), time.thread_time()
-        for doc, tokens in zip(docs, batch, strict=True):
-            index.add(doc, tokens)
-        build += time.perf_counter() - t0
-        build_cpu += time.thread_time() - c0
-        del batch
-    t0, c0 = time.perf_counter(), time.thread_time()
-    vocabulary = index.vocabulary_size  # the new index indexes its last buffered batch here
-    build += time.perf_counter() - t0
-    build_cpu += time.thread_time() - c0
-    gc.collect()
-    grown = rss_mb() - before
-    index.search(queries[0], limit=30)  # warm (the new index computes its per-state arrays once)
-    wall: list[float] = []
-    cpu: list[float] = []
-    ranked_cpu: list[float] = []
-    tops = []
-    for query in queries:
-        t0, c0 = time.perf_counter(), time.thread_time()
-        ids, scores = index.search(query, limit=30)
-        wall.append((time.perf_counter() - t0) * 1000)
-        cpu.append((time.thread_time() - c0) * 1000)
-        tops.append((ids.tolist(), scores.tolist()))
-    for query in queries:
-        c0 = time.thread_time()
-        ranked = index.ranked(query)
-        for _ in zip(range(30), ranked, strict=False):
-            pass
-        ranked_cpu.append((time.thread_time() - c0) * 1000)
-    p50, p95 = percentiles(wall)
-    c50, c95 = percentiles(cpu)
-    r50, r95 = percentiles(ranked_cpu)
-    row = {
-        "kind": kind,
-        "n": n,
-        "vocabulary": vocabulary,
-        "build_s": round(build, 2),
-        "build_cpu_s": round(build_cpu, 2),
-        "index_mb": round(bm25_bytes(index) / 2**20, 1),
-        "rss_growth_mb": round(grown, 1),
-        "p50_ms": round(p50, 3),
-        "p95_ms": round(p95, 3),
-        "cpu_p50_ms": round(c50, 3),
-        "cpu_p95_ms": round(c95, 3),
-        "ranked30_cpu_p50_ms": round(r50, 3),
-        "ranked30_cpu_p95_ms": round(r95, 3),
-    }
-    del index
-    gc.collect()
-    return row, tops
-
-
-def bench_bm25_isolated(
-    kind: str, n: int, token_lists: list[list[str]], queries: list[list[str]], seed: int
-) -> tuple[dict, list[tuple[list[int], list[float]]]]:
-    """``bench_bm25`` in a fresh interpreter, so RSS growth is not hidden by memory an earlier
-    measurement freed (each implementation starts from the same clean process)."""
-    import multiprocessing
-
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(bench_bm25, (kind, n, token_lists, queries, seed))
-
-
-def bm25_compare(
-    new: dict,
-    old: dict,
-    new_tops: list[tuple[list[int], list[float]]],
-    old_tops: list[tuple[list[int], list[float]]],
-) -> dict:
-    """old/new ratios of one size, and how far the two top-30 lists agree."""
-    same = sum(a[0] == b[0] for a, b in zip(new_tops, old_tops, strict=True))
-    diff = max(
-        (max((abs(x - y) for x, y in zip(a[1], b[1], strict=False)), default=0.0))
-        for a, b in zip(new_tops, old_tops, strict=True)
-    )
-
-    def ratio(key: str) -> float:
-        return round(old[key] / max(new[key], 1e-9), 1)
-
-    return {
-        "kind": "baseline/new",
-        "n": new["n"],
-        "build_cpu_x": ratio("build_cpu_s"),
-        "index_mb_x": round(old["index_mb"] / max(new["index_mb"], 1e-9), 2),
-        "rss_growth_x": round(old["rss_growth_mb"] / max(new["rss_growth_mb"], 1e-9), 2),
-        "cpu_p50_x": ratio("cpu_p50_ms"),
-        "cpu_p95_x": ratio("cpu_p95_ms"),
-        "p50_x": ratio("p50_ms"),
-        "p95_x": ratio("p95_ms"),
-        "ranked30_cpu_p50_x": ratio("ranked30_cpu_p50_ms"),
-        "ranked30_cpu_p95_x": ratio("ranked30_cpu_p95_ms"),
-        "same_top30": f"{same}/{len(new_tops)}",
-        "max_abs_score_diff": float(f"{diff:.3g}"),
-    }
-
-
-def bm25_table(rows: list[dict]) -> str:
-    lines = [
-        "| index | n | vocabulary | build CPU s (wall) | arrays MB | RSS growth MB | search CPU p50 / p95 ms "
-        "| search wall p50 / p95 ms | ranked 30 CPU p50 / p95 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        if "build_cpu_x" in r:
-            lines.append(
-                f"| **{r['kind']}** | {r['n']:,} | | ×{r['build_cpu_x']} | ×{r['index_mb_x']} | "
-                f"×{r['rss_growth_x']} | **×{r['cpu_p50_x']} / ×{r['cpu_p95_x']}** | ×{r['p50_x']} / ×{r['p95_x']} "
-                f"| ×{r['ranked30_cpu_p50_x']} / ×{r['ranked30_cpu_p95_x']} |"
-            )
-            lines.append(
-                f"| (same top 30: {r['same_top30']} queries; max score difference {r['max_abs_score_diff']}) "
-                "| | | | | | | | |"
-            )
-        else:
-            lines.append(
-                f"| {r['kind']} | {r['n']:,} | {r['vocabulary']:,} | {r['build_cpu_s']} ({r['build_s']}) | "
-                f"{r['index_mb']} | {r['rss_growth_mb']} | {r['cpu_p50_ms']} / {r['cpu_p95_ms']} | "
-                f"{r['p50_ms']} / {r['p95_ms']} | {r['ranked30_cpu_p50_ms']} / {r['ranked30_cpu_p95_ms']} |"
-            )
-    return "\n".join(lines)
-
-
-def onnx_export(model_dir: Path, out: Path, *, fuse: bool) -> None:
-    """The e5 folder as ONE ONNX graph, fp32: transformer, mean pooling over the mask, L2 normalisation
-    (what the folder's 1_Pooling and 2_Normalize do). ``fuse``: then ONNX Runtime's transformer optimiser
-    (Attention, SkipLayerNorm, BiasGelu, EmbedLayerNorm kernels; needs eager attention at export)."""
-    import torch
-    from onnxruntime.transformers import optimizer
-    from sentence_transformers import SentenceTransformer
-
-    class Pooled(torch.nn.Module):
-        def __init__(self, transformer: torch.nn.Module) -> None:
-            super().__init__()
-            self.transformer = transformer
-
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            tokens = self.transformer(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
-            pooled = (tokens * mask).sum(dim=1) / torch.clamp(mask.sum(dim=1), min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1)
-
-    st = SentenceTransformer(
-        str(model_dir), device="cpu", local_files_only=True, model_kwargs={"attn_implementation": "eager"}
-    ).eval()
-    transformer: Any = st[0].auto_model
-    example = st.tokenizer(
-        ["passage: 一二三", "passage: 一二三四五六七八九十"], padding=True, return_tensors="pt"
-    )
-    raw = out.with_suffix(".raw.onnx")
-    axes = {0: "batch", 1: "tokens"}
-    with torch.no_grad():
-        torch.onnx.export(
-            Pooled(transformer).eval(),
-            (example["input_ids"], example["attention_mask"]),
-            str(raw),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["sentence_embedding"],
-            dynamic_axes={"input_ids": axes, "attention_mask": axes, "sentence_embedding": {0: "batch"}},
-            opset_version=17,
-            dynamo=False,
-        )
-    if not fuse:
-        raw.rename(out)
-        return
-    config = transformer.config
-    fused = optimizer.optimize_model(
-        str(raw),
-        model_type="bert",
-        num_heads=config.num_attention_heads,
-        hidden_size=config.hidden_size,
-        opt_level=0,
-    )
-    print(json.dumps({"fused": fused.get_fused_operator_statistics()}), file=sys.stderr, flush=True)
-    fused.save_model_to_file(str(out))
-    raw.unlink()
-
-
-def onnx_encoder(onnx_file: Path, model_dir: Path, threads: int, batch: int, level: str = "all") -> Any:
-    """passages -> vectors with ONNX Runtime: the folder's tokenizer as sentence-transformers uses it
-    (``passage: `` prompt, pad to the batch's longest, truncate at 512), longest texts first."""
-    import onnxruntime as ort
-    from transformers import AutoTokenizer
-
-    options = ort.SessionOptions()
-    options.graph_optimization_level = {
-        "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
-        "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
-    }[level]
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-
-    def encode(xs: list[str]) -> np.ndarray:
-        order = sorted(range(len(xs)), key=lambda i: -len(xs[i]))
-        out = np.empty((len(xs), 384), dtype=np.float32)
-        for start in range(0, len(order), batch):
-            idx = order[start : start + batch]
-            enc = tokenizer(
-                ["passage: " + xs[i] for i in idx],
-                padding=True,
-                truncation=True,
-                max_length=512,
-                return_tensors="np",
-            )
-            feeds = {k: enc[k].astype(np.int64) for k in ("input_ids", "attention_mask")}
-            out[idx] = session.run(None, feeds)[0]
-        return out
-
-    return encode
-
-
-def bench_embed(
-    index_dir: Path, models_dir: Path, limit: int, rounds: int, batch: int, threads: int = 2
-) -> list[dict]:
-    """Passages/s of embedding variants on the sample chunks, in ONE run, ``rounds`` interleaved rounds.
-
-    torch fp32 (the default) and int8 through ``SentenceTransformerEmbedder``; with onnxruntime and onnx
-    installed (not project dependencies: ``pip install onnxruntime==1.31.1 onnx==1.23.2``), the same model
-    exported here to a temporary folder (:func:`onnx_export`) and run in ONNX Runtime: fp32 plain export,
-    fp32 with the transformer fusions (session graph optimisation all / basic), and ``quantize_dynamic``
-    int8 of the fused graph (per-channel, per-tensor). Every variant: batch ``batch``, ``threads``
-    threads, longest texts first; cosine to the torch fp32 vectors of the first round. Besides wall-clock
-    passages/s (best round), process CPU seconds per passage (least round), which other load on the
-    machine changes less (with 2 threads it also counts spin-waiting).
-    """
-    from govqa.models.embedders import SentenceTransformerEmbedder
-
-    conn = sqlite3.connect(index_dir / "index.sqlite")
-    texts = [t for (t,) in conn.execute("SELECT index_text FROM items ORDER BY fid LIMIT ?", (limit,))]
-    conn.close()
-    model = models_dir / "multilingual-e5-small"
-
-    def backend(name: str) -> Any:
-        embedder = SentenceTransformerEmbedder(str(model), batch_size=batch, threads=threads, backend=name)
-        embedder.warm_up()
-        return embedder.encode_passages
-
-    variants: dict[str, Any] = {
-        "torch fp32 (default)": backend("torch"),
-        "torch int8 (dynamic, per-channel)": backend("int8"),
-    }
-    work = Path(tempfile.mkdtemp(prefix="govqa-embed-bench-"))
-    try:
-        try:
-            from onnx import TensorProto
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-        except ImportError:
-            print("onnxruntime/onnx not installed: torch variants only", file=sys.stderr)
-        else:
-            onnx_export(model, work / "fused.onnx", fuse=True)
-            onnx_export(model, work / "plain.onnx", fuse=False)
-            variants["onnx fp32 fused, ORT all"] = onnx_encoder(work / "fused.onnx", model, threads, batch)
-            variants["onnx fp32 fused, ORT basic"] = onnx_encoder(
-                work / "fused.onnx", model, threads, batch, "basic"
-            )
-            variants["onnx fp32 plain export, ORT all"] = onnx_encoder(
-                work / "plain.onnx", model, threads, batch
-            )
-            for kind in ("per-channel", "per-tensor"):
-                q = work / f"int8-{kind}.onnx"
-                quantize_dynamic(
-                    work / "fused.onnx",
-                    q,
-                    weight_type=QuantType.QInt8,
-                    per_channel=kind == "per-channel",
-                    # the fused ops carry no type information for the quantiser: their outputs are float
-                    extra_options={"DefaultTensorType": TensorProto.FLOAT},
-                )
-                variants[f"onnx int8 (quantize_dynamic, {kind})"] = onnx_encoder(q, model, threads, batch)
-        timings: dict[str, list[float]] = {name: [] for name in variants}
-        cpu: dict[str, list[float]] = {name: [] for name in variants}
-        vectors: dict[str, np.ndarray] = {}
-        for encode in variants.values():
-            encode(texts[:8])  # warm
-        for r in range(rounds):
-            for name, encode in variants.items():
-                t0, c0 = time.perf_counter(), time.process_time()
-                vecs = encode(texts)
-                timings[name].append(len(texts) / (time.perf_counter() - t0))
-                cpu[name].append((time.process_time() - c0) / len(texts))
-                vectors.setdefault(name, vecs)
-                row = {"round": r, "variant": name, "passages_per_s": round(timings[name][-1], 2)}
-                row |= {"cpu_s_per_passage": round(cpu[name][-1], 4), "load": os.getloadavg()[0]}
-                print(json.dumps(row), file=sys.stderr, flush=True)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    reference = vectors["torch fp32 (default)"]
-    base = max(timings["torch fp32 (default)"])
-    base_cpu = min(cpu["torch fp32 (default)"])
-    out: list[dict[str, Any]] = []
-    for name, speeds in timings.items():
-        cos = (vectors[name] * reference).sum(axis=1)
-        out.append(
-            {
-                "backend": name,
-                "batch": batch,
-                "threads": threads,
-                "passages": len(texts),
-                "passages_per_s": round(max(speeds), 2),
-                "rounds": [round(x, 2) for x in speeds],
-                "speedup": round(max(speeds) / base, 2),
-                "cpu_s_per_passage": round(min(cpu[name]), 4),
-                "cpu_speedup": round(base_cpu / min(cpu[name]), 2),
-                "cos_to_fp32_min": round(float(cos.min()), 4),
-                "cos_to_fp32_mean": round(float(cos.mean()), 4),
-            }
-        )
-    return out
-
-
 def table(results: list[dict]) -> str:
     lines = [
         "| index | n | build s | index MB | RSS growth MB | p50 ms | p95 ms | recall@10 |",
@@ -558,7 +178,7 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--max-n", type=int, default=1_000_000, help="skip larger sizes")
@@ -587,26 +207,27 @@ def main() -> None:
     ap.add_argument("--embed-batch", type=int, default=16)
     ap.add_argument("--embed-threads", type=int, default=2)
     ap.add_argument("--models", type=Path, default=REPO / "var" / "models")
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     if args.embed:
         rows = bench_embed(
             args.index, args.models, args.embed_limit, args.embed_rounds, args.embed_batch, args.embed_threads
         )
         for r in rows:
             print(json.dumps(r), flush=True)
-        print(
-            "| backend | passages/s (best round) | each round | x torch fp32 | CPU s/passage | x torch fp32 (CPU) "
-            "| min cos to fp32 | mean cos |"
-        )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
-        for r in rows:
-            print(
-                f"| {r['backend']} | {r['passages_per_s']} | {' / '.join(map(str, r['rounds']))} | "
-                f"{r['speedup']} | {r['cpu_s_per_passage']} | {r['cpu_speedup']} | {r['cos_to_fp32_min']} | "
-                f"{r['cos_to_fp32_mean']} |"
-            )
+        print(embed_table(rows))
         return
+    results, bm25_rows = run_sizes(args)
+    print(table(results))
+    if bm25_rows:
+        print(bm25_table(bm25_rows))
 
+
+def run_sizes(args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
+    """Every size: the faiss kinds (and milvus-lite at 10^5), then BM25; each row printed as it comes."""
     centres, token_lists = load_real(args.index)
     spec = IndexSpec(
         hnsw_m=args.hnsw_m, ef_construction=args.ef_construction, ef_search=args.ef_search, nprobe=args.nprobe
@@ -623,43 +244,61 @@ def main() -> None:
         if args.milvus_only:
             if n == 100_000:
                 x, queries = synthetic(centres, n, seed=n), synthetic(centres, args.queries, seed=1)
-                exact = faiss.IndexFlatIP(x.shape[1])
-                exact.add(x)
-                truth = exact.search(queries, K)[1]
+                truth = exact_top_k(x, queries)
                 emit(bench_milvus(x, queries, truth, "FLAT"))
                 emit(bench_milvus(x, queries, truth, "IVF_FLAT"))
             continue
         if args.only != "bm25":
-            x = synthetic(centres, n, seed=n)
-            queries = synthetic(centres, args.queries, seed=1)
-            faiss.omp_set_num_threads(2)
-            exact = faiss.IndexFlatIP(x.shape[1])
-            exact.add(x)
-            _, truth = exact.search(queries, K)
-            del exact
-            for kind in ("flat", "ivf", "hnsw"):
-                if kind == "hnsw" and n > args.hnsw_max_n:
-                    continue
-                for row in bench_faiss(kind, x, queries, truth, spec, sweep):
-                    emit(row)
-            if args.milvus and n == 100_000:
-                emit(bench_milvus(x, queries, truth, "FLAT"))
-                emit(bench_milvus(x, queries, truth, "IVF_FLAT"))
-            del x
+            for row in faiss_at_size(args, n, centres, spec, sweep):
+                emit(row)
         if args.only != "faiss" and n <= args.bm25_max_n:
-            token_queries = bm25_queries(token_lists, args.queries, seed=1)
-            new, new_tops = bench_bm25_isolated("bm25", n, token_lists, token_queries, seed=n)
-            emit(new)
-            bm25_rows.append(new)
-            if n <= args.bm25_baseline_max_n:
-                old, old_tops = bench_bm25_isolated("bm25-baseline", n, token_lists, token_queries, seed=n)
-                emit(old)
-                bm25_rows.append(old)
-                bm25_rows.append(bm25_compare(new, old, new_tops, old_tops))
-                print(json.dumps(bm25_rows[-1], ensure_ascii=False), flush=True)
-    print(table(results))
-    if bm25_rows:
-        print(bm25_table(bm25_rows))
+            bm25_at_size(args, n, token_lists, emit, bm25_rows)
+    return results, bm25_rows
+
+
+def exact_top_k(x: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """The true top ``K`` of each query by exact inner-product search: what recall is measured against."""
+    exact = faiss.IndexFlatIP(x.shape[1])
+    exact.add(x)
+    truth = exact.search(queries, K)[1]
+    del exact
+    return truth
+
+
+def faiss_at_size(
+    args: argparse.Namespace, n: int, centres: np.ndarray, spec: IndexSpec, sweep: dict[str, list[int]]
+) -> Iterator[dict]:
+    x = synthetic(centres, n, seed=n)
+    queries = synthetic(centres, args.queries, seed=1)
+    faiss.omp_set_num_threads(2)
+    truth = exact_top_k(x, queries)
+    for kind in ("flat", "ivf", "hnsw"):
+        if kind == "hnsw" and n > args.hnsw_max_n:
+            continue
+        yield from bench_faiss(kind, x, queries, truth, spec, sweep)
+    if args.milvus and n == 100_000:
+        yield bench_milvus(x, queries, truth, "FLAT")
+        yield bench_milvus(x, queries, truth, "IVF_FLAT")
+
+
+def bm25_at_size(
+    args: argparse.Namespace,
+    n: int,
+    token_lists: list[list[str]],
+    emit: Callable[[dict], None],
+    bm25_rows: list[dict],
+) -> None:
+    """BM25 at ``n`` chunks, and the pre-issue-7 index on the same chunks and queries up to its limit."""
+    token_queries = bm25_queries(token_lists, args.queries, seed=1)
+    new, new_tops = bench_bm25_isolated("bm25", n, token_lists, token_queries, seed=n)
+    emit(new)
+    bm25_rows.append(new)
+    if n <= args.bm25_baseline_max_n:
+        old, old_tops = bench_bm25_isolated("bm25-baseline", n, token_lists, token_queries, seed=n)
+        emit(old)
+        bm25_rows.append(old)
+        bm25_rows.append(bm25_compare(new, old, new_tops, old_tops))
+        print(json.dumps(bm25_rows[-1], ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eval.golden import TYPES, GoldenItem
 from eval.meta import MetaReport
@@ -31,10 +31,8 @@ from eval.metrics import (
     format_summary,
     source_hit_rank,
 )
+from eval.outcome import EvalOutcome, SystemRun
 from eval.plots import bar_chart, histogram
-
-if TYPE_CHECKING:
-    from eval.run import EvalOutcome, SystemRun
 
 log = logging.getLogger(__name__)
 

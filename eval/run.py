@@ -12,43 +12,20 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from eval.faithfulness import Evidence, FaithfulnessJudge, OfflineJudge
 from eval.gate import Thresholds, check_gate
 from eval.golden import GoldenItem, load_golden
-from eval.meta import MetaReport, report_passage_lookup, run_meta_eval
-from eval.metrics import Summary, format_summary, summarize
+from eval.meta import report_passage_lookup, run_meta_eval
+from eval.metrics import format_summary, summarize
+from eval.outcome import EvalOutcome, SystemRun
 from govqa.types import Answer
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class SystemRun:
-    name: str
-    rows: list[dict[str, Any]]
-    faithfulness: dict[str, float]
-    summary: Summary
-    unsupported: dict[str, list[str]] = field(default_factory=dict)  # id -> claims judged unsupported
-
-
-@dataclass
-class EvalOutcome:
-    govqa: SystemRun
-    baseline: SystemRun | None
-    meta: MetaReport | None
-    gate_failures: list[str]
-    seconds: float
-    gate_checked: bool = False
-
-    @property
-    def passed(self) -> bool:
-        return not self.gate_failures
 
 
 def result_row(item_id: str, answer: Answer) -> dict[str, Any]:

@@ -7,8 +7,11 @@ Everything here is a plain dataclass with ``to_dict``/``from_dict`` for JSON (ne
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from govqa.errors import BadQuestionError
 
 HEADING_SEP = " › "
 
@@ -211,3 +214,43 @@ class Answer:
             "tokens": dict(self.tokens),
             "warnings": list(self.warnings),
         }
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A stored report as listed: no text (``Corpus.document_text`` has it)."""
+
+    doc_id: str
+    source: str
+    sha256: str
+    meta: DocumentMeta
+    chunk_count: int
+    ingested_at: str  # ISO 8601, UTC
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc_id,
+            "source": self.source,
+            "sha256": self.sha256,
+            "meta": self.meta.to_dict(),
+            "chunk_count": self.chunk_count,
+            "ingested_at": self.ingested_at,
+        }
+
+    @classmethod
+    def from_row(cls, r: tuple[Any, ...]) -> DocumentRecord:
+        """From (doc_id, source, sha256, meta JSON, chunk_count, ingested_at)."""
+        return cls(r[0], r[1], r[2], DocumentMeta.from_dict(json.loads(r[3])), int(r[4]), r[5])
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Explicit filters a user can set (CLI flags, API ``filters``, UI dropdowns)."""
+
+    body: str | None = None
+    year: int | None = None
+    document: str | None = None  # a doc_id or a source file name
+
+    def __post_init__(self) -> None:
+        if self.year is not None and not 1949 <= self.year <= 2100:
+            raise BadQuestionError(f"filter year must be between 1949 and 2100, got {self.year}")

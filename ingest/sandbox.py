@@ -78,7 +78,7 @@ def read_isolated(suffix: str, source: str, data: bytes, *, seconds: float, memo
 def _main(argv: list[str]) -> int:
     suffix, source = argv[1], argv[2]
     data = sys.stdin.buffer.read()
-    from ingest.loaders import _READERS as READERS
+    from ingest.readers import READERS
 
     try:
         text = READERS[suffix](source, data)

@@ -2,7 +2,9 @@
 
 ``AnswerChain`` is a LangChain ``Runnable``: ``invoke`` returns the ``Answer``; ``stream`` yields
 ``{"type": "delta", "text": ...}`` events as the text is produced, then ``{"type": "answer", "answer":
-Answer}``. The answerer is extractive (no LLM, the default) or any LangChain chat model.
+Answer}``. The chain holds an ``Answerer`` (``rag.answerer``): the ``ExtractiveAnswerer`` (no LLM, the
+default) or an ``LLMAnswerer`` over any LangChain chat model, which the chain only asks when the
+extractive answerer finds evidence (the evidence gate).
 """
 
 from __future__ import annotations
@@ -10,30 +12,26 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from govqa.errors import BadQuestionError
-from govqa.types import Answer, Citation, Passage
-from rag import extractive, front_matter
-from rag.citations import make_citation
+from govqa.types import Answer, Filters
+from rag import extractive
+from rag.answerer import Answerer, Part, Turn
 from rag.condense import condense, condense_with_llm
 from rag.decompose import decompose
-from rag.llm_answer import LLMAnswerer
+from rag.extractive_answerer import ExtractiveAnswerer
 from rag.question import QuestionInfo
-from rag.retrieval import HybridRetriever, Retrieval
-from rag.scope import Filters, base_years
+from rag.retrieval import HybridRetriever
 
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
-REFUSAL_ZH = "报告中没有找到相关内容"
-REFUSAL_EN = "The reports do not say"
-EN_LEAD = "The reports answer this in Chinese; the evidence is quoted as written:"
 
 
 @dataclass
@@ -43,36 +41,27 @@ class AskInput:
     filters: Filters | None = None
 
 
-@dataclass
-class _Part:
-    info: QuestionInfo
-    retrieval: Retrieval
-    pick: extractive.Scored | None = None
-    citations: list[Citation] = field(default_factory=list)
-
-
 class AnswerChain(Runnable[Any, Answer]):
     def __init__(
         self,
         retriever: HybridRetriever,
         *,
         chat_model: BaseChatModel | None = None,
-        llm_answerer: LLMAnswerer | None = None,
+        answerer: Answerer | None = None,
         weights: extractive.Weights | None = None,
-        count_tokens: Any = None,
+        count_tokens: Callable[[str], int] | None = None,
         evidence_gate: bool = True,
     ) -> None:
         self.retriever = retriever
         self.chat_model = chat_model
-        self.llm_answerer = llm_answerer
+        self.extractive = ExtractiveAnswerer(retriever, weights, count_tokens)
+        self.answerer: Answerer = answerer or self.extractive
         # with an LLM: refuse without calling it when no retrieved sentence answers any sub-question
         self.evidence_gate = evidence_gate
-        self.weights = weights or extractive.Weights()
-        self.count_tokens = count_tokens or (lambda s: len(s))
 
     @property
     def mode(self) -> str:
-        return self.llm_answerer.mode if self.llm_answerer is not None else "extractive"
+        return self.answerer.mode
 
     # --- Runnable ------------------------------------------------------------------------------
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
@@ -90,25 +79,32 @@ class AnswerChain(Runnable[Any, Answer]):
         t_condense = time.perf_counter()
         info = self.retriever.analyze(standalone)
         subs = [filtered(sub, ask.filters) for sub in decompose(info)]
-        parts = [_Part(sub, self.retriever.retrieve(sub, ask.filters)) for sub in subs]
+        parts = [Part(sub, self.retriever.retrieve(sub, ask.filters)) for sub in subs]
         t_retrieve = time.perf_counter()
         timings = {
             "condense": (t_condense - t0) * 1000,
             "retrieve": (t_retrieve - t_condense) * 1000,
         }
-        if self.llm_answerer is not None and self._worth_asking(parts):
-            yield from self._llm(ask, standalone, info, parts, timings, t0)
-            return
-        answer = self._extractive(ask, standalone, info, parts)
-        if self.llm_answerer is not None:  # abstained before the model: the refusal is this mode's answer
-            answer.mode = self.llm_answerer.mode
-        answer.timings_ms = {
+        answerer = self.answerer
+        if answerer is not self.extractive and not self._worth_asking(parts):
+            answerer = self.extractive  # abstained before the model: the refusal is this mode's answer
+        # a model's answer time starts once the gate let it through; the extractive one's includes its search
+        t_answer = t_retrieve if answerer is self.extractive else time.perf_counter()
+        final: Answer | None = None
+        for item in answerer.answer(Turn(ask.question, standalone, info, parts)):
+            if isinstance(item, str):
+                yield {"type": "delta", "text": item}
+            else:
+                final = item
+        assert final is not None
+        final.mode = self.answerer.mode
+        final.timings_ms = {
             **timings,
-            "answer": (time.perf_counter() - t_retrieve) * 1000,
+            **final.timings_ms,
+            "answer": (time.perf_counter() - t_answer) * 1000,
             "total": (time.perf_counter() - t0) * 1000,
         }
-        yield {"type": "delta", "text": answer.text}
-        yield {"type": "answer", "answer": answer}
+        yield {"type": "answer", "answer": final}
 
     # --- steps ---------------------------------------------------------------------------------
     def _condense(self, ask: AskInput) -> str:
@@ -119,129 +115,14 @@ class AnswerChain(Runnable[Any, Answer]):
             return condense_with_llm(ask.question, ask.history, self.chat_model)
         return condense(ask.question, ask.history, known_bodies=known)
 
-    def _worth_asking(self, parts: list[_Part]) -> bool:
+    def _worth_asking(self, parts: list[Part]) -> bool:
         """Whether to call the LLM: some sub-question is in scope and, with the evidence gate on, some
         retrieved sentence answers it (the extractive answerer's test), so the model is never asked to
         answer from passages that only share words with the question."""
         in_scope = [p for p in parts if not p.retrieval.scope.empty]
         if not self.evidence_gate:
             return bool(in_scope)
-        return any(self._evidence(p) for p in in_scope)
-
-    def _evidence(self, part: _Part) -> list[tuple[Passage, int, int]]:
-        """The (passage, start, end) spans that answer one sub-question; empty when none does."""
-        r = part.retrieval
-        if r.scope.empty:
-            return []
-        wanted = front_matter.intents(part.info)
-        if wanted:
-            docs = [d for d in self.retriever.docs() if d.doc_id in r.scope.doc_ids]
-            doc = front_matter.pick_document(part.info, docs)
-            found = front_matter.find(wanted, self.retriever.index.chunks_of(doc.doc_id)) if doc else None
-            if found is not None:
-                chunk, spans = found
-                passage = Passage(chunk, 1.0, {"front_matter": 1.0})
-                r.passages = [passage, *[p for p in r.passages if p.chunk.chunk_id != chunk.chunk_id]]
-                return [(passage, s, e) for s, e in spans]
-        part.pick = extractive.select(part.info, r.passages, self.weights, required=r.scope.required)
-        if part.pick is None:
-            return []
-        u = part.pick.unit
-        return [(r.passages[u.passage_index], u.start, u.end)]
-
-    def _extractive(self, ask: AskInput, standalone: str, info: QuestionInfo, parts: list[_Part]) -> Answer:
-        cited: dict[tuple[str, int, int], Citation] = {}
-        pieces: list[str] = []
-        missing: list[str] = []
-        found = [(part, self._evidence(part)) for part in parts]
-        quoted = "".join(p.chunk.text[s:e] for _, spans in found for p, s, e in spans)
-        found = [(part, spans) for part, spans in found if spans or not _base_quoted(part, info, quoted)]
-        for part, spans in found:
-            if not spans:
-                missing.append(_missing_text(part, info.lang))
-                continue
-            quotes = []
-            for p, start, end in spans:
-                key = (p.chunk.chunk_id, start, end)
-                if key not in cited:
-                    cited[key] = make_citation(len(cited) + 1, p, start, end)
-                c = cited[key]
-                quotes.append((f"“{c.quote}”" if info.lang == "en" else c.quote) + f"[{c.n}]")
-            pieces.append(_label(part, info, len(found)) + ("，" if info.lang == "zh" else ", ").join(quotes))
-        retrieved = _merge([p.retrieval.passages for p in parts])
-        related = _merge([p.retrieval.related or p.retrieval.passages for p in parts])
-        if not pieces:
-            return Answer(
-                question=ask.question,
-                text=_refusal(info, missing),
-                refused=True,
-                related=related[:5],
-                retrieved=retrieved,
-                standalone_question=standalone,
-                lang=info.lang,
-                mode="extractive",
-                tokens=self._tokens(retrieved, ""),
-            )
-        # one sentence per part, so each [n] closes the sentence whose claims it supports
-        sep = "。" if info.lang == "zh" else ". "
-        body = sep.join(pieces)
-        if info.lang == "zh":
-            text = body + "。"
-            if missing:
-                text += "报告中没有找到" + "；".join(missing) + "。"
-        else:
-            text = f"{EN_LEAD} {body}."
-            if missing:
-                text += f" {REFUSAL_EN} " + "; ".join(missing) + "."
-        return Answer(
-            question=ask.question,
-            text=text,
-            refused=False,
-            citations=list(cited.values()),
-            related=[p for p in related if p.chunk.chunk_id not in {c.chunk_id for c in cited.values()}][:3],
-            retrieved=retrieved,
-            standalone_question=standalone,
-            lang=info.lang,
-            mode="extractive",
-            tokens=self._tokens(retrieved, text),
-        )
-
-    def _llm(
-        self,
-        ask: AskInput,
-        standalone: str,
-        info: QuestionInfo,
-        parts: list[_Part],
-        timings: dict[str, float],
-        t0: float,
-    ) -> Iterator[Event]:
-        assert self.llm_answerer is not None
-        passages = _merge([p.retrieval.passages for p in parts if not p.retrieval.scope.empty])
-        t1 = time.perf_counter()
-        final: Answer | None = None
-        for item in self.llm_answerer.stream(standalone, info.lang, passages):
-            if isinstance(item, str):
-                yield {"type": "delta", "text": item}
-            else:
-                final = item
-        assert final is not None
-        final.question = ask.question
-        final.standalone_question = standalone
-        final.retrieved = _merge([p.retrieval.passages for p in parts])
-        final.mode = self.llm_answerer.mode  # "local" or "openai"
-        final.timings_ms = {
-            **timings,
-            **final.timings_ms,
-            "answer": (time.perf_counter() - t1) * 1000,
-            "total": (time.perf_counter() - t0) * 1000,
-        }
-        yield {"type": "answer", "answer": final}
-
-    def _tokens(self, passages: list[Passage], text: str) -> dict[str, int]:
-        return {
-            "context": sum(self.count_tokens(p.chunk.text) for p in passages),
-            "answer": self.count_tokens(text) if text else 0,
-        }
+        return any(self.extractive.evidence(p) for p in in_scope)
 
 
 def filtered(info: QuestionInfo, filters: Filters | None) -> QuestionInfo:
@@ -269,59 +150,3 @@ def _coerce(input: Any) -> AskInput:
     if not ask.question or not ask.question.strip():
         raise BadQuestionError("the question is empty: ask something about the reports")
     return ask
-
-
-def _merge(lists: Sequence[Sequence[Passage]]) -> list[Passage]:
-    """Interleave ranked lists (one per sub-question), dropping duplicates."""
-    out: list[Passage] = []
-    seen: set[str] = set()
-    for rank in range(max((len(x) for x in lists), default=0)):
-        for lst in lists:
-            if rank < len(lst) and lst[rank].chunk.chunk_id not in seen:
-                seen.add(lst[rank].chunk.chunk_id)
-                out.append(lst[rank])
-    return out
-
-
-def _label(part: _Part, whole: QuestionInfo, n_parts: int) -> str:
-    """For a multi-part answer, say which part each quote answers (e.g. ``2019年：``)."""
-    if n_parts == 1:
-        return ""
-    bits = []
-    if len(whole.bodies) > 1 and part.info.bodies:
-        bits.append(part.info.bodies[0])
-    if len(whole.years) > 1 and part.info.years:
-        bits.append(f"{part.info.years[0]}年" if whole.lang == "zh" else str(part.info.years[0]))
-    if not bits:
-        return ""
-    return ("".join(bits) + "：") if whole.lang == "zh" else (" ".join(bits) + ": ")
-
-
-def _base_quoted(part: _Part, whole: QuestionInfo, quoted: str) -> bool:
-    """A part about a year the question names only as a comparison base (the 2016 of 比2016年增长多少),
-    which no report covers, is answered by another part's quote that names that year (比2016年增长32%):
-    no "nothing about 2016" note for it."""
-    years = set(part.info.years)
-    return (
-        bool(years)
-        and part.retrieval.scope.empty
-        and years <= base_years(whole.text)
-        and all(str(y) in quoted for y in years)
-    )
-
-
-def _missing_text(part: _Part, lang: str) -> str:
-    """What was not found, as a phrase to follow "报告中没有找到" / "The reports do not say"."""
-    if part.retrieval.scope.missing:
-        zh = "、".join(m[0] for m in part.retrieval.scope.missing)
-        en = ", ".join(m[1] for m in part.retrieval.scope.missing)
-        return zh if lang == "zh" else f"anything about {en}"
-    subject = part.info.text.rstrip("？?。 ")
-    return f"“{subject}”的答案" if lang == "zh" else f"the answer to “{subject}”"
-
-
-def _refusal(info: QuestionInfo, missing: list[str]) -> str:
-    detail = "；".join(dict.fromkeys(missing))
-    if info.lang == "zh":
-        return f"报告中没有找到{detail}。" if detail else f"{REFUSAL_ZH}。"
-    return f"{REFUSAL_EN} {detail}." if detail else f"{REFUSAL_EN}."

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -133,10 +134,16 @@ class CrossEncoderReranker:
         return out
 
 
+# the rerankers by ``GOVQA_RERANKER`` spec: a name, or a prefix ending in ":" whose rest is the argument
+RERANKERS: dict[str, Callable[[str], Reranker]] = {
+    "features": lambda _: FeatureReranker(),
+    "cross-encoder:": CrossEncoderReranker,  # the rest of the spec is the model folder
+}
+
+
 def build_reranker(spec: str) -> Reranker:
     """``features`` (default) or ``cross-encoder:/path/to/model``."""
-    if spec == "features":
-        return FeatureReranker()
-    if spec.startswith("cross-encoder:"):
-        return CrossEncoderReranker(spec.split(":", 1)[1])
+    for key, make in RERANKERS.items():
+        if spec == key or (key.endswith(":") and spec.startswith(key)):
+            return make(spec[len(key) :])
     raise ConfigError(f"GOVQA_RERANKER must be 'features' or 'cross-encoder:/path', got {spec!r}")

@@ -18,11 +18,11 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from govqa.models.embedders import Embedder
-from govqa.types import Passage
+from govqa.types import Filters, Passage
 from rag.fusion import minmax, rrf
 from rag.question import QuestionInfo, analyze_question
 from rag.rerank import FeatureReranker, Reranker
-from rag.scope import DocInfo, Filters, Scope, other_places, resolve_scope
+from rag.scope import DocInfo, Scope, other_places, resolve_scope
 from vectorstore.base import Corpus
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from govqa.errors import BadQuestionError
-from govqa.types import Chunk, DocumentMeta
+from govqa.types import Chunk, DocumentMeta, Filters
 from rag import glossary as g
 from rag.question import QuestionInfo
 
@@ -117,19 +116,6 @@ def other_places(question: str, known_bodies: Iterable[str]) -> list[str]:
         for name in dict.fromkeys(mentions)
         if name not in known and not any(k in name or name in k for k in known)
     ]
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Explicit filters a user can set (CLI flags, API ``filters``, UI dropdowns)."""
-
-    body: str | None = None
-    year: int | None = None
-    document: str | None = None  # a doc_id or a source file name
-
-    def __post_init__(self) -> None:
-        if self.year is not None and not 1949 <= self.year <= 2100:
-            raise BadQuestionError(f"filter year must be between 1949 and 2100, got {self.year}")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 from govqa.settings import DEFAULT_EMBEDDING_MODEL, Settings
 
 if TYPE_CHECKING:
-    from govqa.service import GovQA
+    from ui.service import GovQA
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "data" / "samples"
@@ -60,7 +60,7 @@ def real_service() -> Iterator[GovQA]:
     ``model``.
     """
     from govqa.models.prepare import prepare_models
-    from govqa.service import GovQA, sample_reports
+    from ui.service import GovQA, sample_reports
 
     models = _dir_from_env("GOVQA_TEST_MODELS_DIR", REPO / "var" / "models")
     data = _dir_from_env("GOVQA_TEST_DATA_DIR", REPO / "var" / "test-data")
@@ -84,7 +84,7 @@ def real_service() -> Iterator[GovQA]:
 def fake_sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder holding the index of the five sample reports built with the fake embedder, once per
     session; copy it (shutil.copytree) before changing it."""
-    from govqa.service import GovQA, sample_reports
+    from ui.service import GovQA, sample_reports
 
     data = tmp_path_factory.mktemp("fake-sample-index") / "data"
     service = GovQA(Settings(data_dir=data, embedding_model="fake", _env_file=None))  # type: ignore[call-arg]

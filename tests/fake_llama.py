@@ -3,7 +3,7 @@ and can hold it half-way, and the patch that makes the service build its ``Llama
 
 The patch replaces only what a test machine lacks, the verified GGUF file (``require_gguf``) and the
 llama.cpp binding (``import_llama``); everything between the settings and the chat model is the real
-code (``rag.llm.build_local_chat_model``, ``LlamaChatModel``, the local prompt, the citation checks).
+code (``rag.llm.client.build_local_chat_model``, ``LlamaChatModel``, the local prompt, the citation checks).
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from typing import Any
 
 import pytest
 
-from govqa.models import local_llm
-from rag import local_chat
+from rag.llm import local_model, local_runtime
 
 FAKE_GGUF = Path("/nonexistent/govqa-tests/qwen2.5-1.5b-instruct-q4_k_m.gguf")
 
@@ -104,11 +103,11 @@ def fake_local_model(fake: GatedLlama) -> Iterator[GatedLlama]:
     Build the service's chain (``warm_up``, or the first question) inside the block. On exit the gate is
     opened, so no server thread stays blocked in the fake, and the loaded-model cache is emptied."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(local_llm, "require_gguf", lambda *args, **kwargs: FAKE_GGUF)
-        mp.setattr(local_chat, "import_llama", lambda: fake)
-        local_chat.clear_cache()
+        mp.setattr(local_model, "require_gguf", lambda *args, **kwargs: FAKE_GGUF)
+        mp.setattr(local_runtime, "import_llama", lambda: fake)
+        local_runtime.clear_cache()
         try:
             yield fake
         finally:
             fake.release.set()
-            local_chat.clear_cache()
+            local_runtime.clear_cache()

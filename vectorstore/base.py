@@ -1,50 +1,48 @@
-"""What every corpus backend shares: the ``Corpus`` interface, the document record, input checks.
+"""What every corpus backend shares: the ``Corpus`` interface, input checks, and the backend-neutral
+vector helpers (``embedding_identity``, ``normalise_rows``).
 
-``CorpusIndex`` (FAISS + SQLite + BM25 in one folder) and ``MilvusCorpus`` (a Milvus deployment)
-implement ``Corpus``; the ingest pipeline, the hybrid retriever and the service only use this interface.
+``CorpusIndex`` (FAISS + SQLite + BM25 in one folder, ``vectorstore.faiss_corpus``) and ``MilvusCorpus``
+(a Milvus deployment, ``vectorstore.milvus_corpus``) implement ``Corpus``; the ingest pipeline, the hybrid retriever and the service only use this interface.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
 from govqa.errors import NotFoundError
-from govqa.types import Chunk, Document, DocumentMeta, Passage
+from govqa.models.embedders import Embedder
+from govqa.types import Chunk, Document, DocumentRecord, Passage
 
 Allow = Callable[[Chunk], bool]
 
 
-@dataclass(frozen=True)
-class DocumentRecord:
-    """A stored report as listed: no text (``Corpus.document_text`` has it)."""
+def embedding_identity(embedding: Embeddings) -> tuple[str, int]:
+    """(model name, dimension or 0 if not known before the first vector) of any LangChain embeddings.
 
-    doc_id: str
-    source: str
-    sha256: str
-    meta: DocumentMeta
-    chunk_count: int
-    ingested_at: str  # ISO 8601, UTC
+    Never loads a model: our ``Embedder`` says its name and (once loaded) its dimension.
+    """
+    if isinstance(embedding, Embedder):
+        return embedding.name, int(embedding.dim or 0)
+    name = type(embedding).__name__
+    for attr in ("model", "model_name"):
+        value = getattr(embedding, attr, None)
+        if isinstance(value, str) and value:
+            name = value
+            break
+    size = getattr(embedding, "size", None)
+    return name, size if isinstance(size, int) and size > 0 else 0
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "doc_id": self.doc_id,
-            "source": self.source,
-            "sha256": self.sha256,
-            "meta": self.meta.to_dict(),
-            "chunk_count": self.chunk_count,
-            "ingested_at": self.ingested_at,
-        }
 
-    @classmethod
-    def from_row(cls, r: tuple[Any, ...]) -> DocumentRecord:
-        """From (doc_id, source, sha256, meta JSON, chunk_count, ingested_at)."""
-        return cls(r[0], r[1], r[2], DocumentMeta.from_dict(json.loads(r[3])), int(r[4]), r[5])
+def normalise_rows(vectors: Any) -> np.ndarray:
+    v = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(v / norms, dtype=np.float32)
 
 
 class Corpus(Protocol):

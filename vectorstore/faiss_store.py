@@ -26,6 +26,7 @@ from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from govqa.errors import IndexMismatchError
 from govqa.models.embedders import Embedder
+from vectorstore.base import embedding_identity, normalise_rows
 from vectorstore.faiss_index import AnnIndex, IndexSpec, stored_ids
 from vectorstore.rows import Item, Row, decode_vector, rows_by, select_rows, take_ranked
 from vectorstore.storage import IndexFolder
@@ -151,30 +152,6 @@ class VectorView:
         if self._ann is None or n <= 0:
             return []
         return self._ann.search(query, min(n, self._ann.live))
-
-
-def embedding_identity(embedding: Embeddings) -> tuple[str, int]:
-    """(model name, dimension or 0 if not known before the first vector) of any LangChain embeddings.
-
-    Never loads a model: our ``Embedder`` says its name and (once loaded) its dimension.
-    """
-    if isinstance(embedding, Embedder):
-        return embedding.name, int(embedding.dim or 0)
-    name = type(embedding).__name__
-    for attr in ("model", "model_name"):
-        value = getattr(embedding, attr, None)
-        if isinstance(value, str) and value:
-            name = value
-            break
-    size = getattr(embedding, "size", None)
-    return name, size if isinstance(size, int) and size > 0 else 0
-
-
-def normalise_rows(vectors: Any) -> np.ndarray:
-    v = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
-    norms = np.linalg.norm(v, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return np.ascontiguousarray(v / norms, dtype=np.float32)
 
 
 def text_id(text: str) -> str:

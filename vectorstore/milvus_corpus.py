@@ -31,10 +31,9 @@ import numpy as np
 
 from govqa.errors import IndexMismatchError
 from govqa.models.embedders import Embedder
-from govqa.types import Chunk, Document, DocumentMeta, Passage
-from vectorstore.base import Allow, DocumentRecord, check_chunks, chunk_order, not_found
+from govqa.types import Chunk, Document, DocumentMeta, DocumentRecord, Passage
+from vectorstore.base import Allow, check_chunks, chunk_order, embedding_identity, normalise_rows, not_found
 from vectorstore.convert import chunk_metadata, document_to_chunk
-from vectorstore.faiss_store import embedding_identity, normalise_rows
 from vectorstore.milvus_store import MilvusVectorStore, query_all, quiet_lite_server
 
 log = logging.getLogger(__name__)

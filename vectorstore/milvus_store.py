@@ -33,8 +33,8 @@ from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from govqa.errors import IndexMismatchError
 from govqa.models.embedders import Embedder
+from vectorstore.base import embedding_identity, normalise_rows
 from vectorstore.bm25 import normalise
-from vectorstore.faiss_store import embedding_identity, normalise_rows
 
 log = logging.getLogger(__name__)
 

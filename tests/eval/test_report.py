@@ -13,9 +13,9 @@ from eval.faithfulness import Evidence, OfflineJudge
 from eval.golden import GoldenItem, GoldenSource
 from eval.meta import MetaReport, run_meta_eval
 from eval.metrics import summarize
+from eval.outcome import EvalOutcome, SystemRun
 from eval.plots import bar_chart, histogram
 from eval.report import TYPE_PLOT_METRICS, write_report
-from eval.run import EvalOutcome, SystemRun
 
 F19 = "003_7659820794adfa4e.txt"
 F24 = "001_2215fab11d81e0ce.txt"

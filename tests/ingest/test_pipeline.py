@@ -13,7 +13,7 @@ import pytest
 from govqa.errors import NotFoundError
 from govqa.models.embedders import HashingEmbedder
 from ingest.pipeline import Ingestor
-from vectorstore.corpus import CorpusIndex
+from vectorstore.faiss_corpus import CorpusIndex
 
 
 class CountingEmbedder(HashingEmbedder):

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from govqa.models import e5_convert, prepare
+from govqa.models import e5_convert, e5_file, e5_tokenizer, prepare
 from govqa.models.e5_convert import MARKER_FILE, MODEL_FILES, build_e5_model, is_complete
 
 
@@ -99,7 +99,7 @@ def test_failed_first_build_leaves_nothing(tmp_path: Path, monkeypatch: pytest.M
 
 @pytest.mark.model
 def test_source_file_format() -> None:
-    f = e5_convert.parse_e5_bin(e5_convert.source_path().read_bytes())
+    f = e5_file.parse_e5_bin(e5_convert.source_path().read_bytes())
     h = f.header
     assert (h.hidden, h.layers, h.heads, h.ffn, h.vocab, h.max_positions, h.type_vocab) == (
         384, 12, 12, 1536, 250037, 512, 2
@@ -117,7 +117,7 @@ def test_dequantize_q4_0_matches_the_block_layout() -> None:
     q = np.arange(32) % 16
     qs = (q[16:] << 4 | q[:16]).astype(np.uint8)
     raw = np.concatenate([np.frombuffer(np.float16(0.5).tobytes(), np.uint8), qs])
-    got = e5_convert.dequantize_q4_0(raw, 1, 32)
+    got = e5_file.dequantize_q4_0(raw, 1, 32)
     np.testing.assert_array_equal(got[0], (q - 8).astype(np.float32) * 0.5)
 
 
@@ -125,14 +125,14 @@ def test_precompiled_charsmap_applies_the_map() -> None:
     from tokenizers import normalizers
 
     norm_map = {0x3000: (0x20,), 0xFF21: (0x41,), 0x7: (), 0x2460: (0x31,), 0x1F130: (0x28, 0x41, 0x29)}
-    norm = normalizers.Precompiled(e5_convert.precompiled_charsmap(norm_map))
+    norm = normalizers.Precompiled(e5_tokenizer.precompiled_charsmap(norm_map))
     assert norm.normalize_str("Ａ\u3000x\x07①🄰中") == "A x1(A)中"
 
 
 def test_unknown_characters_are_split_off_one_by_one() -> None:
     from tokenizers import Regex, pre_tokenizers
 
-    cls = e5_convert._char_class({0x41, 0x42, 0x43, 0x4E2D}, negate=True)
+    cls = e5_tokenizer._char_class({0x41, 0x42, 0x43, 0x4E2D}, negate=True)
     assert cls == "[^\\x{41}-\\x{43}\\x{4E2D}]"
     split = pre_tokenizers.Split(Regex(cls), behavior="isolated")
     assert [w for w, _ in split.pre_tokenize_str("AB中xy😀C")] == ["AB中", "x", "y", "😀", "C"]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from safetensors import safe_open
 
-from govqa.models.e5_convert import parse_e5_bin, source_path
+from govqa.models.e5_file import parse_e5_bin, source_path
 
 pytestmark = pytest.mark.model
 

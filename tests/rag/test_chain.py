@@ -15,13 +15,13 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, G
 
 from govqa.errors import BadQuestionError
 from govqa.models.tokens import count_tokens
-from govqa.service import GovQA
 from govqa.settings import Settings
-from govqa.types import Answer
-from rag.chain import EN_LEAD, AnswerChain, AskInput, filtered
-from rag.llm_answer import REFUSALS, LLMAnswerer
+from govqa.types import Answer, Filters
+from rag.chain import AnswerChain, AskInput, filtered
+from rag.extractive_answerer import EN_LEAD
+from rag.llm.answerer import REFUSALS, LLMAnswerer
 from rag.question import analyze_question
-from rag.scope import Filters
+from ui.service import GovQA
 
 TAX_2019 = "2019年全镇预计实现税收收入18亿元,同比增长36.8%"
 TAX_2024 = "税收基础持续夯实，全年预计完成税收10.8亿元"
@@ -283,7 +283,7 @@ def counter(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def llm_chain(svc: GovQA, model: Any, counter: Any) -> AnswerChain:
-    return AnswerChain(svc.retriever, llm_answerer=LLMAnswerer(model, counter, 1200, mode="openai"))
+    return AnswerChain(svc.retriever, answerer=LLMAnswerer(model, counter, 1200, mode="openai"))
 
 
 def test_an_llm_answer_is_streamed_and_its_citations_checked(svc: GovQA, counter: Any) -> None:
@@ -387,7 +387,7 @@ def test_the_llm_is_not_asked_when_no_retrieved_sentence_answers(svc: GovQA, cou
     assert answer.text == AnswerChain(svc.retriever).invoke(question).text  # the extractive refusal
 
     open_chain = AnswerChain(
-        svc.retriever, llm_answerer=LLMAnswerer(model, counter, 1200, mode="openai"), evidence_gate=False
+        svc.retriever, answerer=LLMAnswerer(model, counter, 1200, mode="openai"), evidence_gate=False
     )
     open_chain.invoke(question)
     assert model.calls == 1  # without the gate the model decides (and here its reply is checked after)

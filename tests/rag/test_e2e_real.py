@@ -8,10 +8,9 @@ import re
 
 import pytest
 
-from govqa.service import GovQA
-from govqa.types import Answer, Citation
-from rag.chain import EN_LEAD
-from rag.scope import Filters
+from govqa.types import Answer, Citation, Filters
+from rag.extractive_answerer import EN_LEAD
+from ui.service import GovQA
 
 pytestmark = pytest.mark.model
 

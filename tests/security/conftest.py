@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from govqa.api import create_app, mount_ui
-from govqa.service import GovQA
-from tests.api.helpers import LiveServer, make_settings
+from tests.ui.http.helpers import LiveServer, make_settings
+from ui.http import create_app, mount_ui
+from ui.service import GovQA
 
 USER = "user-key-0123456789"
 ADMIN = "admin-key-9876543210"

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from govqa.service import GovQA
-from tests.api.helpers import make_settings
+from tests.ui.http.helpers import make_settings
+from ui.service import GovQA
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def govqa(*args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "govqa.cli", *args],
+        [sys.executable, "-m", "ui.cli", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -93,7 +93,7 @@ def test_serve_refuses_to_listen_beyond_loopback_without_keys(data: Path) -> Non
 def test_uploads_deletes_and_refused_keys_are_audited(data: Path, caplog: pytest.LogCaptureFixture) -> None:
     from fastapi.testclient import TestClient
 
-    from govqa.api import create_app
+    from ui.http import create_app
 
     settings = make_settings(data, api_keys=["user-key-1"], admin_api_keys=["admin-key-1"])
     service = GovQA(settings)

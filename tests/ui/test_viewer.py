@@ -1,5 +1,5 @@
 """The document viewer: outline from the chunks' heading paths, the cited span highlighted, all escaped;
-the routes are tested in tests/api/test_documents.py."""
+the routes are tested in tests/ui/http/test_documents.py."""
 
 from __future__ import annotations
 

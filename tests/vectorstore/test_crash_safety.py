@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.vectorstore.corpus_contract import EMBEDDER, REPORT_A, REPORT_A2, store
-from tests.vectorstore.test_corpus import assert_in_step
-from vectorstore.corpus import CorpusIndex
+from tests.vectorstore.test_faiss_corpus import assert_in_step
+from vectorstore.faiss_corpus import CorpusIndex
 from vectorstore.storage import IndexFolder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,7 +67,7 @@ CHILD = textwrap.dedent(
     import os, sys
     from pathlib import Path
     from tests.vectorstore.corpus_contract import EMBEDDER, REPORT_A2, store
-    from vectorstore.corpus import CorpusIndex
+    from vectorstore.faiss_corpus import CorpusIndex
     from vectorstore.storage import IndexFolder
 
     path, where = Path(sys.argv[1]), sys.argv[2]

@@ -14,9 +14,9 @@ pytest.importorskip("milvus_lite", reason="the milvus extra is not installed: pi
 
 from govqa.errors import ConfigError, IndexMismatchError
 from govqa.models.embedders import HashingEmbedder
-from govqa.service import GovQA, sample_reports
 from govqa.settings import Settings
 from tests.vectorstore.corpus_contract import EMBEDDER, REPORT_A, CorpusContract, make_doc, store
+from ui.service import GovQA, sample_reports
 from vectorstore.milvus_corpus import TEXT_PART, MilvusCorpus
 
 pytestmark = pytest.mark.slow  # each corpus starts a milvus-lite server process (~1 s)

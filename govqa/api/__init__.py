@@ -1,5 +1,0 @@
-"""The embeddable HTTP API: ``create_app(settings, service)`` builds it; ``govqa serve`` runs it."""
-
-from govqa.api.app import create_app, mount_ui
-
-__all__ = ["create_app", "mount_ui"]

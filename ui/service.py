@@ -1,0 +1,228 @@
+"""The composition root on the top floor: wires ingest, vectorstore and rag into one object that the CLI,
+the HTTP API and the web UI share.
+
+It owns the heavy things (embedder, corpus index, answering chain), builds each lazily and once, and
+exposes the product's operations. It raises ``GovQAError``s; the edges convert them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from govqa.errors import GovQAError, NotFoundError
+from govqa.models.embedders import Embedder, build_embedder
+from govqa.settings import Settings
+from govqa.types import Answer, Chunk, DocumentRecord, Filters
+from ingest.limits import MB, Limits
+from ingest.loaders import LoadedFile, load_bytes
+from ingest.pipeline import FileOutcome, Ingestor, IngestReport, ProgressFn
+from vectorstore.backends import open_corpus
+from vectorstore.base import Corpus
+
+if TYPE_CHECKING:  # built lazily: importing rag pulls in the question analysis and LangChain
+    from rag.chain import AnswerChain
+    from rag.retrieval import HybridRetriever, Retrieval
+
+log = logging.getLogger(__name__)
+
+SAMPLES_DIR = Path(__file__).resolve().parents[1] / "data" / "samples"
+
+
+def sample_reports() -> list[Path]:
+    """The five sample reports shipped with govqa (the folder's README.md is not a report)."""
+    return sorted(SAMPLES_DIR.glob("*.txt"))
+
+
+class GovQA:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.RLock()
+        self._write_lock = threading.Lock()
+        self._embedder: Embedder | None = None
+        self._index: Corpus | None = None
+        self._chain: AnswerChain | None = None
+        self._retriever: HybridRetriever | None = None
+
+    # --- lazily built parts ------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = build_embedder(self.settings)
+            return self._embedder
+
+    @property
+    def index(self) -> Corpus:
+        with self._lock:
+            if self._index is None:
+                self._index = open_corpus(self.settings, self.embedder)
+            return self._index
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        with self._lock:
+            if self._retriever is None:
+                from rag.rerank import build_reranker
+                from rag.retrieval import HybridRetriever
+
+                self._retriever = HybridRetriever(
+                    self.index,
+                    self.embedder,
+                    candidates=self.settings.candidates,
+                    top_k=self.settings.top_k,
+                    reranker=build_reranker(self.settings.reranker),
+                )
+            return self._retriever
+
+    @property
+    def chain(self) -> AnswerChain:
+        with self._lock:
+            if self._chain is None:
+                from functools import partial
+
+                from govqa.models.tokens import count_tokens
+                from rag.chain import AnswerChain
+                from rag.llm.answerer import LLMAnswerer
+                from rag.llm.client import build_chat_model
+                from rag.prompts import ANSWER_PROMPT, LOCAL_ANSWER_PROMPT
+
+                counter = partial(count_tokens, cache_dir=self.settings.tiktoken_cache_dir)
+                chat_model = build_chat_model(self.settings)
+                answerer = (
+                    LLMAnswerer(
+                        chat_model,
+                        counter,
+                        self.settings.context_max_tokens,
+                        mode=self.settings.answer_mode,
+                        api_key_env=self.settings.llm_api_key_env,
+                        prompt=LOCAL_ANSWER_PROMPT if self.settings.answer_mode == "local" else ANSWER_PROMPT,
+                    )
+                    if chat_model is not None
+                    else None
+                )
+                self._chain = AnswerChain(
+                    self.retriever,
+                    chat_model=chat_model,
+                    answerer=answerer,
+                    count_tokens=counter,
+                    evidence_gate=self.settings.llm_evidence_gate,
+                )
+            return self._chain
+
+    def warm_up(self) -> None:
+        self.embedder.warm_up()
+        _ = self.index
+        _ = self.chain
+
+    # --- questions -----------------------------------------------------------------------------
+    def _check_question(self, question: str) -> None:
+        from govqa.errors import BadQuestionError
+
+        if not question or not question.strip():
+            raise BadQuestionError("the question is empty: ask something about the reports")
+        if len(question) > self.settings.max_question_chars:
+            raise BadQuestionError(
+                f"the question is {len(question)} characters, over the limit of "
+                f"{self.settings.max_question_chars}; shorten it"
+            )
+
+    def ask(
+        self, question: str, history: Sequence[tuple[str, str]] = (), filters: Filters | None = None
+    ) -> Answer:
+        self._check_question(question)
+        from rag.chain import AskInput
+
+        answer: Answer = self.chain.invoke(AskInput(question, tuple(history), filters))
+        return answer
+
+    def ask_stream(
+        self, question: str, history: Sequence[tuple[str, str]] = (), filters: Filters | None = None
+    ) -> Iterator[dict[str, Any]]:
+        self._check_question(question)
+        from rag.chain import AskInput
+
+        yield from self.chain.stream(AskInput(question, tuple(history), filters))
+
+    def search(self, question: str, filters: Filters | None = None, k: int | None = None) -> Retrieval:
+        """Ranked passages with their scores, for debugging retrieval."""
+        self._check_question(question)
+        return self.retriever.retrieve(self.retriever.analyze(question), filters, k=k)
+
+    def backup(self, dest: Path) -> Path:
+        """A consistent copy of the index's database in the folder ``dest``."""
+        backup = getattr(self.index, "backup", None)
+        if backup is None:
+            raise GovQAError(
+                f"the {self.settings.vector_backend} backend has no `govqa backup`: use its own backup tools"
+            )
+        try:
+            with self._write_lock:
+                return Path(backup(dest))
+        except (FileExistsError, OSError) as e:
+            raise GovQAError(f"cannot back up into {dest}: {e}") from None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._index is not None:
+                self._index.close()
+                self._index = None
+
+    # --- documents -----------------------------------------------------------------------------
+    def _ingestor(self, progress: ProgressFn | None) -> Ingestor:
+        return Ingestor(
+            self.index,
+            self.embedder,
+            max_tokens=self.settings.chunk_max_tokens,
+            overlap_tokens=self.settings.chunk_overlap_tokens,
+            max_file_bytes=int(self.settings.max_file_mb * 1024 * 1024),
+            progress=progress,
+            limits=self.limits,
+            budget_s=self.settings.ingest_budget_s,
+        )
+
+    @property
+    def limits(self) -> Limits:
+        """The bounds on the work one file may cause (zip bombs, page counts), from the settings."""
+        return Limits.from_settings(self.settings)
+
+    def ingest(
+        self, paths: Iterable[Path], *, force: bool = False, progress: ProgressFn | None = None
+    ) -> IngestReport:
+        with self._write_lock:
+            return self._ingestor(progress).ingest_paths(paths, force=force)
+
+    def ingest_loaded(self, loaded: LoadedFile) -> FileOutcome:
+        with self._write_lock:
+            return self._ingestor(None).ingest_loaded(loaded)
+
+    def ingest_bytes(self, name: str, data: bytes) -> FileOutcome:
+        """Read one uploaded file (within the limits; ``InputFileError`` if it cannot be) and ingest it."""
+        loaded = load_bytes(name, data, max_bytes=int(self.settings.max_file_mb * MB), limits=self.limits)
+        return self.ingest_loaded(loaded)
+
+    def ingest_samples_if_empty(self, progress: ProgressFn | None = None) -> IngestReport | None:
+        if self.index.documents():
+            return None
+        return self.ingest(sample_reports(), progress=progress)
+
+    def documents(self) -> list[DocumentRecord]:
+        return self.index.documents()
+
+    def document_view(self, doc_id: str) -> tuple[DocumentRecord, str, list[Chunk]]:
+        """A document's record, cleaned text (what citations' offsets point into) and chunks."""
+        record = self.index.get_document(doc_id)
+        if record is None:
+            raise NotFoundError(f"no document with id {doc_id!r}; `govqa docs list` shows the ids")
+        return record, self.index.document_text(doc_id), self.index.chunks_of(doc_id)
+
+    def delete_document(self, doc_id: str) -> DocumentRecord:
+        with self._write_lock:
+            record = self.index.get_document(doc_id)
+            if record is None:
+                raise NotFoundError(f"no document with id {doc_id!r}; `govqa docs list` shows the ids")
+            self.index.delete_document(doc_id)
+            return record
