@@ -118,12 +118,20 @@ def _print_report(report: Any) -> None:
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Report files or folders (.txt .md .pdf .docx).")],
     reindex: Annotated[bool, typer.Option(help="Re-embed every file even if unchanged.")] = False,
+    body: Annotated[
+        str | None, typer.Option("--body", help="Set the body (东丽区) when the report does not name it.")
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="Set the report's year (the year it plans, 2025).")
+    ] = None,
 ) -> None:
-    """Add reports to the index (incremental: unchanged files are skipped)."""
+    """Add reports to the index (incremental: unchanged files are skipped). Metadata a title block does
+    not give can be set with --body/--year or a <file>.meta.json sidecar."""
     svc = _service(_settings())
     bars = _Bars()
+    overrides = {k: v for k, v in (("body", body), ("year", year)) if v is not None}
     try:
-        report = svc.ingest(paths, force=reindex, progress=bars)
+        report = svc.ingest(paths, force=reindex, progress=bars, overrides=overrides)
     finally:
         bars.close()
     _print_report(report)
@@ -144,7 +152,10 @@ def docs_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
         return
     for r in records:
         years = "-".join(str(y) for y in (r.meta.years_reviewed[:1] + r.meta.years_reviewed[-1:]))
-        typer.echo(f"{r.doc_id}  {r.chunk_count:4d} chunks  {r.meta.title or '?'}  ({r.source}; {years})")
+        unread = f"; not found: {', '.join(r.meta.missing)}" if r.meta.missing else ""
+        typer.echo(
+            f"{r.doc_id}  {r.chunk_count:4d} chunks  {r.meta.title or '?'}  ({r.source}; {years}{unread})"
+        )
 
 
 @docs_app.command("delete")
