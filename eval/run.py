@@ -21,6 +21,7 @@ from eval.gate import Thresholds, check_gate
 from eval.golden import GoldenItem, load_golden
 from eval.meta import MetaReport, report_passage_lookup, run_meta_eval
 from eval.metrics import Summary, format_summary, summarize
+from eval.split import split_summaries
 from govqa.types import Answer
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class EvalOutcome:
     gate_failures: list[str]
     seconds: float
     gate_checked: bool = False
+    splits: dict[str, Summary] = field(default_factory=dict)  # the dev and test halves (eval.split)
 
     @property
     def passed(self) -> bool:
@@ -162,7 +164,10 @@ def evaluate(
     titles = {r.source: r.meta.title for r in service.documents()}
     meta = run_meta_eval(items, judge, report_passage_lookup(reports_dir, titles))
     failures = check_gate(govqa.summary, meta, thresholds) if thresholds is not None else []
-    outcome = EvalOutcome(govqa, base, meta, failures, time.perf_counter() - t0, thresholds is not None)
+    splits = split_summaries(items, govqa.rows, govqa.faithfulness)
+    outcome = EvalOutcome(
+        govqa, base, meta, failures, time.perf_counter() - t0, thresholds is not None, splits
+    )
     if report_dir is not None:
         from eval.report import write_report
 

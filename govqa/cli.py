@@ -336,6 +336,12 @@ def eval_cmd(
     finally:
         bars.close()
     typer.echo(f"govqa:    {format_summary(outcome.govqa.summary)}")
+    for name, split in outcome.splits.items():  # eval/split.py: fixed halves by id hash
+        typer.echo(f"  {name + ':':8s}{format_summary(split)}")
+    if outcome.splits:
+        from eval.split import format_gap
+
+        typer.echo(f"  {format_gap(outcome.splits)}")
     if outcome.baseline is not None:
         typer.echo(f"baseline: {format_summary(outcome.baseline.summary)}")
     if outcome.meta is not None:
