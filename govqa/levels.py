@@ -40,7 +40,7 @@ SUFFIX_PATTERN = "|".join(re.escape(s) for s in SUFFIXES)
 NATIONAL_BODY = "国务院"
 NATIONAL_ALIASES_ZH: tuple[str, ...] = ("国务院", "全国", "我国", "中国", "国家")
 NATIONAL_EN_NAME = "the State Council"
-NATIONAL_ALIASES_EN: tuple[str, ...] = ("State Council", "China", "Chinese", "national", "nationwide")
+NATIONAL_ALIASES_EN: tuple[str, ...] = ("State Council", "China", "national", "nationwide")
 NATIONAL_CONGRESS = "全国人民代表大会"
 
 # the head of a government who delivers its report (代理 = acting)
