@@ -188,7 +188,7 @@ def models_prepare(
         typer.echo(f"{name}: {path}")
 
 
-Body = Annotated[str | None, typer.Option("--body", help="Only reports of this body, e.g. 精武镇.")]
+Body = Annotated[str | None, typer.Option("--body", help="Only reports of this body, e.g. 东丽区.")]
 Year = Annotated[int | None, typer.Option("--year", help="Only reports covering this year.")]
 DocOpt = Annotated[str | None, typer.Option("--document", help="Only this document (id or file name).")]
 
