@@ -29,6 +29,7 @@ class EvalOutcome:
     gate_failures: list[str]
     seconds: float
     gate_checked: bool = False
+    splits: dict[str, Summary] = field(default_factory=dict)  # the dev and test halves (eval.split)
 
     @property
     def passed(self) -> bool:

@@ -21,6 +21,7 @@ from eval.golden import GoldenItem, load_golden
 from eval.meta import report_passage_lookup, run_meta_eval
 from eval.metrics import format_summary, summarize
 from eval.outcome import EvalOutcome, SystemRun
+from eval.split import split_summaries
 from govqa.types import Answer
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,10 @@ def evaluate(
     titles = {r.source: r.meta.title for r in service.documents()}
     meta = run_meta_eval(items, judge, report_passage_lookup(reports_dir, titles))
     failures = check_gate(govqa.summary, meta, thresholds) if thresholds is not None else []
-    outcome = EvalOutcome(govqa, base, meta, failures, time.perf_counter() - t0, thresholds is not None)
+    splits = split_summaries(items, govqa.rows, govqa.faithfulness)
+    outcome = EvalOutcome(
+        govqa, base, meta, failures, time.perf_counter() - t0, thresholds is not None, splits
+    )
     if report_dir is not None:
         from eval.report import write_report
 

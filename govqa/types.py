@@ -27,6 +27,7 @@ class DocumentMeta:
     speaker_role: str = ""  # e.g. 镇长
     years_reviewed: tuple[int, ...] = ()
     years_planned: tuple[int, ...] = ()
+    meeting: str = ""  # e.g. 第十四届全国人民代表大会第三次会议
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -42,8 +43,19 @@ class DocumentMeta:
             date=str(d.get("date", "")),
             speaker=str(d.get("speaker", "")),
             speaker_role=str(d.get("speaker_role", "")),
+            meeting=str(d.get("meeting", "")),
             years_reviewed=tuple(int(y) for y in d.get("years_reviewed", ())),
             years_planned=tuple(int(y) for y in d.get("years_planned", ())),
+        )
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The fields that could not be read from the report (the user can set them: ``govqa ingest
+        --body … --year …`` or a ``<file>.meta.json`` sidecar)."""
+        return tuple(
+            name
+            for name, value in (("body", self.body), ("date", self.date), ("years", self.years))
+            if not value
         )
 
     @property

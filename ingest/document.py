@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import PurePath
+from typing import Any
 
 from govqa.types import Document
 from ingest.clean import clean_text
 from ingest.metadata import extract_metadata
+from ingest.overrides import apply_overrides
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +26,17 @@ def doc_id_for(source: str) -> str:
     return hashlib.sha256(PurePath(source).name.encode("utf-8")).hexdigest()[:_DOC_ID_LEN]
 
 
-def make_document(source: str, raw_text: str, sha256: str) -> Document:
-    """Clean ``raw_text`` and read its metadata. ``source`` is reduced to its file name."""
+def make_document(
+    source: str, raw_text: str, sha256: str, overrides: dict[str, Any] | None = None
+) -> Document:
+    """Clean ``raw_text`` and read its metadata; ``overrides`` are fields the user set
+    (``ingest.overrides``). ``source`` is reduced to its file name."""
     name = PurePath(source).name
     text = clean_text(raw_text)
-    meta = extract_metadata(text, name)
+    meta = apply_overrides(extract_metadata(text, name), overrides or {})
+    if meta.missing:
+        log.warning(
+            "%s: could not read %s; set it with --body/--year or %s.meta.json", name, meta.missing, name
+        )
     log.debug("%s: %d raw chars -> %d clean chars; %s", name, len(raw_text), len(text), meta.title)
     return Document(doc_id=doc_id_for(name), source=name, text=text, meta=meta, sha256=sha256)

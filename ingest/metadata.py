@@ -25,21 +25,28 @@ import datetime as dt
 import logging
 import re
 
+from govqa import levels
 from govqa.types import DocumentMeta
 from ingest.structure import LEVEL_PART, parse_sections
 
 log = logging.getLogger(__name__)
 
 _FRONT_LINES = 20  # the front matter is within the first lines of a report
-_DELIVERY = re.compile(r"——\s*(\d{4})年(\d{1,2})月(\d{1,2})日")
-_BODY_UNIT = r"[\u4e00-\u9fff]{1,12}?(?:街道|镇|乡|区|县|市)"
-_ROLE = r"(?:代理)?(?:镇长|乡长|区长|县长|市长|街道办事处主任|主任)"
+_DATE = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
+_DELIVERY = re.compile(rf"——\s*{_DATE}")
+_DATE_ALONE = re.compile(rf"^[(（]?{_DATE}[)）]?$")  # a date line alone under the title
+_MEETING = re.compile(r"日\s*在(.+?会议)上?$")
+_BODY_UNIT = rf"(?:{levels.NATIONAL_BODY}|[\u4e00-\u9fff]{{1,12}}?(?:{levels.SUFFIX_PATTERN}))"
 _SPEAKER = re.compile(
-    rf"^(?P<body>{_BODY_UNIT})(?:人民政府|政府|街道办事处|办事处)?(?P<role>{_ROLE})\s*(?P<name>[\u4e00-\u9fff·]{{2,5}})$"
+    rf"^(?P<body>{_BODY_UNIT})(?:人民政府|政府|街道办事处|办事处)?(?P<role>{levels.ROLE_PATTERN})"
+    r"\s*(?P<name>[\u4e00-\u9fff·]{2,5})$"
 )
-_UNIT = re.compile(r"[\u4e00-\u9fff]+?(?:街道|镇|乡|区|县|市)")
+_UNIT = re.compile(rf"[\u4e00-\u9fff]+?(?:{levels.SUFFIX_PATTERN})")
 _DELIVERY_PLACE = re.compile(r"日在([\u4e00-\u9fff]+?)第?[一二三四五六七八九十]+届")
 _TITLE = re.compile(r"^(\d{4})\s*年(?P<body>[\u4e00-\u9fff]{0,20}?)政府工作报告$")
+_TITLE_NO_YEAR = re.compile(r"^(?P<body>[\u4e00-\u9fff]{0,20}?)政府工作报告$")
+# "现在，我代表东丽区人民政府，向大会报告政府工作": the body in the opening sentence
+_ON_BEHALF = re.compile(r"我代表([\u4e00-\u9fff]{2,20}?)(?:人民政府|政府)?\s*[,，、]?\s*向")
 _YEAR = re.compile(r"(\d{4})\s*年")
 _REVIEW = re.compile(r"回顾|总结|过去|以来")
 _PLAN = re.compile(r"安排|计划|目标|任务|重点工作|今后|展望")
@@ -62,7 +69,7 @@ def _extract(text: str) -> DocumentMeta:
     date = _delivery_date(front)
     body, role, speaker = _speaker(front)
     if not body:
-        body = _body_from_delivery(front) or _body_from_title(front)
+        body = _body_from_delivery(front) or _body_from_title(front) or _body_on_behalf(front)
     reviewed, planned = _years(text, date)
     return DocumentMeta(
         body=body,
@@ -70,42 +77,70 @@ def _extract(text: str) -> DocumentMeta:
         date=date.isoformat() if date else "",
         speaker=speaker,
         speaker_role=role,
+        meeting=_meeting(front),
         years_reviewed=reviewed,
         years_planned=planned,
     )
 
 
 def _delivery_date(lines: list[str]) -> dt.date | None:
-    for line in lines:
-        if m := _DELIVERY.match(line):
-            try:
-                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            except ValueError:
-                log.debug("invalid delivery date in %r", line)
-                return None
+    """The date of the ``——date在…会议上`` line; failing that, a date written alone on a line."""
+    for pattern in (_DELIVERY, _DATE_ALONE):
+        for line in lines:
+            if m := pattern.match(line):
+                try:
+                    return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                except ValueError:
+                    log.debug("invalid delivery date in %r", line)
+                    return None
     return None
+
+
+def _meeting(lines: list[str]) -> str:
+    """第十四届全国人民代表大会第三次会议, from the delivery line."""
+    for line in lines:
+        if _DELIVERY.match(line) and (m := _MEETING.search(line.replace(" ", ""))):
+            return m.group(1)
+    return ""
 
 
 def _speaker(lines: list[str]) -> tuple[str, str, str]:
     """(body, role, name) from a speaker line such as 精武镇人民政府镇长徐海权."""
     for line in lines:
         if m := _SPEAKER.match(line.replace(" ", "")):
-            body = _last_unit(m.group("body"))
+            body = m.group("body")
+            body = body if body == levels.NATIONAL_BODY else _last_unit(body)
             return body, m.group("role"), m.group("name")
     return "", "", ""
 
 
 def _body_from_delivery(lines: list[str]) -> str:
     for line in lines:
-        if _DELIVERY.match(line) and (m := _DELIVERY_PLACE.search(line)):
+        if not _DELIVERY.match(line):
+            continue
+        if (
+            levels.NATIONAL_CONGRESS in line
+        ):  # 在第十四届全国人民代表大会第三次会议上: the State Council's report
+            return levels.NATIONAL_BODY
+        if m := _DELIVERY_PLACE.search(line):
             return _last_unit(m.group(1))
     return ""
 
 
 def _body_from_title(lines: list[str]) -> str:
     for line in lines:
-        if (m := _TITLE.match(line)) and m.group("body"):
+        m = _TITLE.match(line) or _TITLE_NO_YEAR.match(line)
+        if m and m.group("body"):
             return _last_unit(m.group("body"))
+    return ""
+
+
+def _body_on_behalf(lines: list[str]) -> str:
+    """我代表国务院 / 我代表东丽区人民政府 in the opening sentence."""
+    for line in lines:
+        if m := _ON_BEHALF.search(line):
+            name = m.group(1)
+            return name if name == levels.NATIONAL_BODY else _last_unit(name)
     return ""
 
 
@@ -128,6 +163,7 @@ def _years(text: str, date: dt.date | None) -> tuple[tuple[int, ...], tuple[int,
     parts = [s.heading for s in parse_sections(text) if s.level == LEVEL_PART]
     reviewed: set[int] = set()
     planned: set[int] = set()
+    unmarked: set[int] = set()  # years in a heading that says neither review nor plan
     five_back = five_ahead = False
     for heading in parts:
         years = {int(y) for y in _YEAR.findall(heading)}
@@ -137,6 +173,10 @@ def _years(text: str, date: dt.date | None) -> tuple[tuple[int, ...], tuple[int,
         elif _PLAN.search(heading):
             planned |= years
             five_ahead = five_ahead or bool(_FIVE_YEARS.search(heading))
+        else:
+            unmarked |= years
+    # 二、2025年经济社会发展总体要求和政策取向: a year after the reviewed ones is a year the report plans
+    planned |= {y for y in unmarked if reviewed and y > max(reviewed)}
     if five_back:
         end = _review_end(reviewed, planned, date)
         if end:
@@ -147,6 +187,14 @@ def _years(text: str, date: dt.date | None) -> tuple[tuple[int, ...], tuple[int,
             start = date.year + 1 if date.month >= _SECOND_HALF else date.year
         if start:
             planned |= set(range(start, start + 5))
+    if date and not reviewed and not planned:
+        # no year in the headings: a report delivered in March 2025 reviews 2024 and plans 2025
+        plan_year = date.year + 1 if date.month >= _SECOND_HALF else date.year
+        reviewed, planned = {plan_year - 1}, {plan_year}
+    elif reviewed and not planned:
+        planned = {max(reviewed) + 1}
+    elif planned and not reviewed:
+        reviewed = {min(planned) - 1}
     return tuple(sorted(reviewed)), tuple(sorted(planned))
 
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from ingest.chunking import split_document
 from ingest.document import make_document
 from ingest.limits import Deadline, Limits
 from ingest.loaders import LoadedFile, expand_paths, load_file
+from ingest.overrides import check_overrides, read_sidecar
 from vectorstore.base import Corpus
 
 log = logging.getLogger(__name__)
@@ -91,37 +93,50 @@ class Ingestor:
         self.limits = limits or Limits()
         self.budget_s = budget_s
 
-    def ingest_paths(self, paths: Iterable[Path], *, force: bool = False) -> IngestReport:
+    def ingest_paths(
+        self, paths: Iterable[Path], *, force: bool = False, overrides: dict[str, Any] | None = None
+    ) -> IngestReport:
+        """Ingest files and folders. ``overrides`` (``ingest.overrides``) set metadata for every file;
+        a ``<file>.meta.json`` sidecar sets it for one (the sidecar wins)."""
         t0 = time.perf_counter()
         files, errors = expand_paths(list(paths))
         report = IngestReport(outcomes=[_failed(e) for e in errors])
+        if overrides:
+            check_overrides(overrides, "--body/--year")
         for i, path in enumerate(files):
             try:
                 loaded = load_file(path, max_bytes=self.max_file_bytes, limits=self.limits)
+                meta = {**(overrides or {}), **read_sidecar(path)}
             except InputFileError as e:
                 report.outcomes.append(_failed(e))
             else:
-                report.outcomes.append(self.ingest_loaded(loaded, force=force))
+                report.outcomes.append(self.ingest_loaded(loaded, force=force, overrides=meta))
             self.progress("files", i + 1, len(files))
         report.seconds = time.perf_counter() - t0
         log.info("ingest: %s", report.summary())
         return report
 
-    def ingest_loaded(self, loaded: LoadedFile, *, force: bool = False) -> FileOutcome:
+    def ingest_loaded(
+        self, loaded: LoadedFile, *, force: bool = False, overrides: dict[str, Any] | None = None
+    ) -> FileOutcome:
         """Ingest one decoded file. Errors for this file become a failed outcome, never a crash."""
         try:
-            return self._ingest(loaded, force=force)
+            return self._ingest(loaded, force=force, overrides=overrides or {})
         except GovQAError as e:
             if not isinstance(e, InputFileError):
                 raise  # index or model trouble concerns every file: stop the run
             return _failed(e)
 
-    def _ingest(self, loaded: LoadedFile, *, force: bool) -> FileOutcome:
+    def _ingest(self, loaded: LoadedFile, *, force: bool, overrides: dict[str, Any]) -> FileOutcome:
         deadline = Deadline(loaded.source, self.budget_s)
         existing = self.index.find_by_source(loaded.source)
-        if existing is not None and existing.sha256 == loaded.sha256 and not force:
+        unchanged = existing is not None and existing.sha256 == loaded.sha256 and not force
+        if unchanged and not overrides:
+            assert existing is not None
             return FileOutcome(loaded.source, "unchanged", existing.doc_id, existing.chunk_count, 0)
-        doc = make_document(loaded.source, loaded.text, loaded.sha256)
+        doc = make_document(loaded.source, loaded.text, loaded.sha256, overrides)
+        if unchanged and existing is not None and existing.meta == doc.meta:
+            return FileOutcome(loaded.source, "unchanged", existing.doc_id, existing.chunk_count, 0)
         chunks = split_document(doc, max_tokens=self.max_tokens, overlap_tokens=self.overlap_tokens)
         if not chunks:
             raise InputFileError(loaded.source, "no text left to index after cleaning")

@@ -37,6 +37,7 @@ LEVEL_FRONT, LEVEL_PART, LEVEL_SECTION = 0, 1, 2
 
 _NUMERALS = "一二三四五六七八九十"
 _PART = re.compile(rf"([{_NUMERALS}]{{1,3}})、")
+_CHAPTER = re.compile(rf"第([{_NUMERALS}]{{1,3}})部分")  # 第一部分 2022年工作回顾: above 一、 in city reports
 _SECTION = re.compile(rf"[（(]([{_NUMERALS}]{{1,3}})[)）]")
 _SENTENCE_END = re.compile(r"[。！？!?]")
 _DELIVERY = re.compile(r"——.{0,30}\d{4}年.*(?:会议|大会)")
@@ -112,10 +113,24 @@ def _lines(text: str) -> list[_Line]:
 
 
 def _find_headings(lines: list[_Line]) -> list[_Heading]:
+    """Parts (一、) and their sections (（一）). In a report divided into 第一部分/第二部分, those are the
+    parts and each 一、 within one is a section (its numbering restarts in every 部分)."""
     headings: list[_Heading] = []
-    last_part = last_section = 0
+    last_chapter = last_part = last_section = 0
     for i, line in enumerate(lines):
-        if m := _PART.match(line.text):
+        if (m := _CHAPTER.match(line.text)) and _numeral(m.group(1)) == last_chapter + 1:
+            short = len(line.text) <= _HEADING_MAX and not _SENTENCE_END.search(line.text)
+            heading = (line.text, line.end) if short else _heading_text(line)
+            if heading:
+                last_chapter, last_part, last_section = _numeral(m.group(1)), 0, 0
+                headings.append(_Heading(heading[0], LEVEL_PART, i, heading[1]))
+        elif last_chapter and (m := _PART.match(line.text)):
+            n = _numeral(m.group(1))
+            heading = _heading_text(line)
+            if heading and n == last_part + 1:
+                last_part = n
+                headings.append(_Heading(heading[0], LEVEL_SECTION, i, heading[1]))
+        elif m := _PART.match(line.text):
             n = _numeral(m.group(1))
             heading = _heading_text(line)
             if heading and n == last_part + 1:

@@ -32,6 +32,7 @@ import itertools
 import logging
 import re
 
+from rag import aliases
 from rag import glossary as g
 from rag.question import Group, Mention, QuestionInfo, Scan, is_metric, scan_question, search_text_for
 
@@ -55,7 +56,7 @@ Combo = tuple[Mention | None, str | None, int | None]  # (topic, body, year)
 
 def body_name(body: str, lang: str) -> str:
     """How a sub-question names a body: the Chinese name, or the English one for English questions."""
-    return g.BODY_EN_NAMES.get(body, body) if lang == "en" else body
+    return aliases.english_name(body) if lang == "en" else body
 
 
 def _split_topics(scan: Scan) -> tuple[list[Mention], tuple[int, int] | None]:
@@ -249,12 +250,16 @@ def decompose(info: QuestionInfo) -> list[QuestionInfo]:
         terms = _split_terms(info, topics, topic)
         bodies = (body,) if body else ()
         years = tuple(dict.fromkeys(([year] if year else []) + [y for y in context_years if str(y) in text]))
+        report_years = info.report_years
+        if year and year in report_years:  # 2021年和2024年两份报告: one report each, not a fact year
+            report_years, years = (year,), tuple(y for y in years if y != year)
         subs.append(
             dataclasses.replace(
                 info,
                 text=text,
                 bodies=bodies,
                 years=years,
+                report_years=report_years,
                 terms=terms,
                 is_comparison=False,
                 search_text=search_text_for(text, info.lang, terms, bodies),

@@ -51,7 +51,7 @@ def pick_document(info: QuestionInfo, docs: Sequence[DocInfo]) -> DocInfo | None
     """The report the question means: its title names the asked year, else it was delivered in it."""
     if not docs:
         return None
-    years = set(info.years)
+    years = set(info.years) | set(info.report_years)
 
     def rank(d: DocInfo) -> tuple[int, int, str]:
         title_year = any(f"{y}年" in d.meta.title for y in years)

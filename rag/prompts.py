@@ -122,7 +122,8 @@ CONDENSE_PROMPT = Prompt(
     name="condense",
     system=(
         "Rewrite the user's last message as ONE standalone question about government work reports. "
-        "Carry over from the conversation the town or district (精武镇, 西青区, 张家窝镇 ...), the year and "
+        "Carry over from the conversation the government body (the town, district, city, province or the "
+        "State Council), the year and "
         "the topic that the last message leaves out; keep what it changes. Keep the language of the last "
         "message. If it is already standalone, repeat it unchanged. Do not answer it. "
         "Reply with the question only."

@@ -6,9 +6,9 @@ millisecond for a typical question:
 
 * text is folded one character for one (NFKC per character: ２０１９年 → 2019年, ？ → ?), so every span
   found in the folded text is also a span of the question as asked;
-* bodies come from the alias table in ``rag.glossary`` plus ``known_bodies`` (any ``X镇/X区/X街道``
-  also matches as ``X`` when ``X`` has at least two characters); a district written right before a town
-  (西青区精武镇, "Jingwu Town, Xiqing District") only qualifies the town and is not a body of its own;
+* bodies are the ``known_bodies`` (from the ingested documents) under the aliases ``rag.aliases``
+  derives (X镇 also as X, pinyin with the English level name); a district written right before a town
+  (X区Y镇, "Y Town, X District") only qualifies the town and is not a body of its own;
 * years are four-digit years (not followed by a unit: 2000万元 is no year), ``19年`` when it reads as a
   calendar year (not 近10年 / 10年来), 二〇一九年, and both ends of a range (2019-2024, 2019到24年,
   from 2019 to 2024) but not the years in between. Relative years (今年, 去年) and 十四五 are not years:
@@ -30,7 +30,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from govqa.errors import BadQuestionError
+from rag import aliases
 from rag import glossary as g
+from rag.report_ref import report_name_spans, report_year_spans
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class QuestionInfo:
     wants_number: bool
     is_comparison: bool
     search_text: str  # what retrievers see: the question, plus Chinese terms for English questions
+    report_years: tuple[int, ...] = ()  # years written as the name of a report (2021年政府工作报告中)
 
 
 @dataclass(frozen=True)
@@ -164,32 +167,6 @@ def _find_years(norm: str) -> list[Mention]:
 # ----------------------------------------------------------------------------------------- bodies
 
 
-@lru_cache(maxsize=64)
-def _body_matcher(known: tuple[str, ...]) -> tuple[re.Pattern[str], dict[str, str], dict[str, str]]:
-    """One regex for every alias: Chinese aliases as a longest-first alternation, English ones as words."""
-    alias_to_body: dict[str, str] = {}
-    for body, aliases in g.BODIES.items():
-        for a in aliases:
-            alias_to_body[a] = body
-    for name in known:
-        name = name.strip()
-        if not name:
-            continue
-        body = alias_to_body.get(name, name)
-        alias_to_body.setdefault(name, body)
-        for suffix in g.BODY_SUFFIXES:
-            if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-                alias_to_body.setdefault(name[: -len(suffix)], body)
-                break
-    zh = "|".join(re.escape(a) for a in sorted(alias_to_body, key=len, reverse=True))
-    group_to_body: dict[str, str] = {}
-    parts = [f"(?P<zh>{zh})"]
-    for i, (body, pattern) in enumerate(g.BODY_EN_PATTERNS.items()):
-        group_to_body[f"b{i}"] = body
-        parts.append(rf"(?P<b{i}>(?<![A-Za-z]){pattern}(?![A-Za-z]))")
-    return re.compile("|".join(parts), re.IGNORECASE), alias_to_body, group_to_body
-
-
 def _is_district(body: str) -> bool:
     return body.endswith("区")
 
@@ -208,22 +185,10 @@ def _qualifies(norm: str, district: Mention, town: Mention) -> bool:
 
 def _find_bodies(norm: str, known: tuple[str, ...]) -> tuple[list[Mention], list[Mention]]:
     """(bodies, qualifiers): a district written next to a town only qualifies it (西青区精武镇)."""
-    pattern, alias_to_body, group_to_body = _body_matcher(known)
-    blocked = [False] * len(norm)
-    for name in g.NOT_BODIES:
-        for blocker in re.finditer(re.escape(name), norm):
-            for i in range(blocker.start(), blocker.end()):
-                blocked[i] = True
-    found: list[Mention] = []
-    for hit in pattern.finditer(norm):
-        start, end = hit.span()
-        if any(blocked[start:end]):
-            continue
-        if hit.group("zh"):
-            found.append(Mention("body", start, end, hit.group(), body=alias_to_body[hit.group("zh")]))
-        else:
-            body = next(group_to_body[k] for k, v in hit.groupdict().items() if v and k != "zh")
-            found.append(Mention("body", start, end, hit.group(), body=body, en=True))
+    found = [
+        Mention("body", h.start, h.end, norm[h.start : h.end], body=h.body, en=h.en)
+        for h in aliases.find_bodies(norm, known)
+    ]
     bodies, qualifiers = [], []
     for i, m in enumerate(found):
         neighbours = [found[j] for j in (i - 1, i + 1) if 0 <= j < len(found)]
@@ -420,8 +385,25 @@ def search_text_for(text: str, lang: str, terms: Iterable[str], bodies: Iterable
 def info_from_scan(scan: Scan) -> QuestionInfo:
     norm = scan.norm
     bodies = tuple(dict.fromkeys(m.body for m in scan.bodies))
-    years = tuple(dict.fromkeys(m.year for m in scan.years))
+    refs = report_year_spans(norm)
+    naming = [m for m in scan.years if any(m.start <= s < m.end for _, s, _e in refs)]
+    # 2021年和2024年两份政府工作报告: every year of a list whose last year names a report names one too
+    for group in scan.groups("year"):
+        if group.mentions[-1] in naming and group.joiner == "list":
+            naming += [m for m in group.mentions if m not in naming]
+    report_years = tuple(dict.fromkeys(m.year for m in naming))
+    # a year that names the report is no year of the fact, unless the question also names it otherwise
+    years = tuple(dict.fromkeys(m.year for m in scan.years if m not in naming))
+    names = report_name_spans(norm)
     terms = scan.term_list()
+    if names:  # the words of a report's name (政府工作报告, Government Work Report) are no content terms
+        inside = {
+            t for m in scan.terms if any(a <= m.start and m.end <= b for a, b in names) for t in m.terms
+        }
+        outside = {
+            t for m in scan.terms if not any(a <= m.start and m.end <= b for a, b in names) for t in m.terms
+        }
+        terms = tuple(t for t in terms if t not in inside or t in outside)
     has_metric = any(is_metric(m) for m in scan.terms)
     wants_number = bool(_NUMBER_CUE.search(norm)) or (has_metric and not _OPEN_CUE.search(norm))
     cumulative = bool(_CUMULATIVE.search(norm))
@@ -438,6 +420,7 @@ def info_from_scan(scan: Scan) -> QuestionInfo:
         wants_number=wants_number,
         is_comparison=is_comparison,
         search_text=search_text_for(scan.text, scan.lang, terms, bodies),
+        report_years=report_years,
     )
 
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from govqa.types import Chunk, DocumentMeta, Filters
+from rag import aliases
 from rag import glossary as g
 from rag.question import QuestionInfo
+from rag.report_ref import report_year
 
 # a place the question may name that is not a body with reports: 杨柳青镇, 大寺镇, 李七庄街 ...
-_PLACE_SUFFIX = re.compile(r"(?:街道|新区|镇|区|县|街)")
+_PLACE_SUFFIX = re.compile(r"(?:街道|新区|自治区|省|镇|区|县|街)")
 _STEM_STOP = set(
     "的是由谁代表年月日多少几哪位个些地城乡小旧楼造改建全本该各市省和与及在为了对比向从到把被将这那其所之镇区街县"
 )
@@ -60,48 +63,38 @@ def place_mentions(question: str) -> list[str]:
 
 
 _EN_SUFFIX = rf"(?:\s+(?i:{g.PLACE_SUFFIXES_EN}))"
-# the bodies' own names, and glossary phrases (Huo Yuanjia, University Town): masked before looking for
-# a name before a place suffix; a bare suffix word of the glossary (villages, streets) is kept
-_EN_NOT_OTHER = re.compile(
-    "|".join(
-        rf"(?<![A-Za-z])(?:{p})(?![A-Za-z])"
-        for p in (*g.BODY_EN_PATTERNS.values(), *(phrase for phrase, _ in g.EN_GLOSSARY))
-    ),
-    re.IGNORECASE,
-)
 _BARE_SUFFIX = re.compile(rf"(?:{g.PLACE_SUFFIXES_EN})s?|communit(?:y|ies)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
+def _not_other(known: tuple[str, ...]) -> re.Pattern[str]:
+    """The known bodies' English names and the glossary's phrases (University Town): masked before
+    looking for a name before a place suffix; a bare suffix word of the glossary (villages) is kept."""
+    phrases = (*aliases.english_patterns(known), *(phrase for phrase, _ in g.EN_GLOSSARY))
+    return re.compile("|".join(rf"(?<![A-Za-z])(?:{p})(?![A-Za-z])" for p in phrases), re.IGNORECASE)
 
 
 def _mask(m: re.Match[str]) -> str:
     return m.group() if _BARE_SUFFIX.fullmatch(m.group()) else " " * len(m.group())
 
 
-_EN_GLOSSARY_PLACE = [
-    (name, re.compile(rf"(?<![A-Za-z])(?:{pattern}){_EN_SUFFIX}?(?![A-Za-z])", re.IGNORECASE))
-    for name, (pattern, _) in g.OTHER_PLACES_EN.items()
-]
 _EN_NAMED_PLACE = re.compile(rf"(?<![A-Za-z'])([A-Z][a-z]{{2,}})(?:'s)?({_EN_SUFFIX})(?![A-Za-z])")
 
 
-def en_place_mentions(question: str) -> list[str]:
-    """Places named in English: one of ``OTHER_PLACES_EN`` (Dasi, yangliuqing town) as its Chinese name,
-    or a capitalised name before Town / Subdistrict / Street / District / County / Village (Foo Town) as
-    written. The bodies' own English names (Jingwu Town) are not other places."""
-    text = _EN_NOT_OTHER.sub(_mask, question)
-    found: list[tuple[int, str]] = []
-    for name, pattern in _EN_GLOSSARY_PLACE:
-        for m in pattern.finditer(text):
-            found.append((m.start(), name))
-            text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end() :]
-    for m in _EN_NAMED_PLACE.finditer(text):
-        if m.group(1) not in g.NOT_PLACE_NAMES_EN:
-            found.append((m.start(), f"{m.group(1)} {m.group(2).strip().title()}"))
-    return [name for _, name in sorted(found)]
+def en_place_mentions(question: str, known_bodies: Iterable[str] = ()) -> list[str]:
+    """Places named in English: a capitalised name before Town / Subdistrict / Street / District / County
+    / Village (Foo Town), as written. The known bodies' own English names are not other places."""
+    text = _not_other(tuple(sorted(set(known_bodies)))).sub(_mask, question)
+    return [
+        f"{m.group(1)} {m.group(2).strip().title()}"
+        for m in _EN_NAMED_PLACE.finditer(text)
+        if m.group(1) not in g.NOT_PLACE_NAMES_EN
+    ]
 
 
 def en_place_name(name: str) -> str:
-    """How an English answer names a place: Dasi Town for 大寺镇; a name that is no glossary place as is."""
-    return g.OTHER_PLACES_EN[name][1] if name in g.OTHER_PLACES_EN else name
+    """How an English answer names a place: a Chinese name in pinyin (东丽区 → Dongli District)."""
+    return aliases.english_name(name) if any("\u4e00" <= c <= "\u9fff" for c in name) else name
 
 
 def other_places(question: str, known_bodies: Iterable[str]) -> list[str]:
@@ -110,7 +103,7 @@ def other_places(question: str, known_bodies: Iterable[str]) -> list[str]:
     known = set(known_bodies)
     mentions = place_mentions(question)
     if any(c.isascii() and c.isalpha() for c in question):
-        mentions += en_place_mentions(question)
+        mentions += en_place_mentions(question, known)
     return [
         name
         for name in dict.fromkeys(mentions)
@@ -178,6 +171,12 @@ def resolve_scope(
         if not chosen:
             names = "、".join(bodies)
             return Scope(frozenset(), bodies, years, [(f"{names}的报告", f"reports of {_en_names(bodies)}")])
+    if info.report_years and not filters.document:
+        named = [d for d in chosen if report_year(d.meta) in info.report_years]
+        if named:  # 2021年政府工作报告中…: that report, whatever years its facts are about
+            chosen = named
+        elif not filters.year:  # no report of that year: the year is the fact's, as if no report was named
+            years = tuple(dict.fromkeys((*years, *info.report_years)))
     if years:
         by_year = [d for d in chosen if all(y in d.meta.years for y in years)]
         if not by_year:
@@ -191,8 +190,8 @@ def resolve_scope(
 
 
 def _en_names(bodies: Iterable[str]) -> str:
-    """Body names for the English refusal: 精武镇 → Jingwu Town; a body the glossary lacks stays as is."""
-    return ", ".join(g.BODY_EN_NAMES.get(b, b) for b in bodies)
+    """Body names for the English refusal, in pinyin with the level's English name (X镇 → X Town)."""
+    return ", ".join(aliases.english_name(b) for b in bodies)
 
 
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")

@@ -121,12 +121,20 @@ def _print_report(report: Any) -> None:
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Report files or folders (.txt .md .pdf .docx).")],
     reindex: Annotated[bool, typer.Option(help="Re-embed every file even if unchanged.")] = False,
+    body: Annotated[
+        str | None, typer.Option("--body", help="Set the body (东丽区) when the report does not name it.")
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="Set the report's year (the year it plans, 2025).")
+    ] = None,
 ) -> None:
-    """Add reports to the index (incremental: unchanged files are skipped)."""
+    """Add reports to the index (incremental: unchanged files are skipped). Metadata a title block does
+    not give can be set with --body/--year or a <file>.meta.json sidecar."""
     svc = _service(_settings())
     bars = _Bars()
+    overrides = {k: v for k, v in (("body", body), ("year", year)) if v is not None}
     try:
-        report = svc.ingest(paths, force=reindex, progress=bars)
+        report = svc.ingest(paths, force=reindex, progress=bars, overrides=overrides)
     finally:
         bars.close()
     _print_report(report)
@@ -147,7 +155,10 @@ def docs_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
         return
     for r in records:
         years = "-".join(str(y) for y in (r.meta.years_reviewed[:1] + r.meta.years_reviewed[-1:]))
-        typer.echo(f"{r.doc_id}  {r.chunk_count:4d} chunks  {r.meta.title or '?'}  ({r.source}; {years})")
+        unread = f"; not found: {', '.join(r.meta.missing)}" if r.meta.missing else ""
+        typer.echo(
+            f"{r.doc_id}  {r.chunk_count:4d} chunks  {r.meta.title or '?'}  ({r.source}; {years}{unread})"
+        )
 
 
 feedback_app = typer.Typer(help="What people thought of the answers (👍/👎 from the UI and /v1/feedback).")
@@ -215,7 +226,7 @@ def models_prepare(
         typer.echo(f"{name}: {path}")
 
 
-Body = Annotated[str | None, typer.Option("--body", help="Only reports of this body, e.g. 精武镇.")]
+Body = Annotated[str | None, typer.Option("--body", help="Only reports of this body, e.g. 东丽区.")]
 Year = Annotated[int | None, typer.Option("--year", help="Only reports covering this year.")]
 DocOpt = Annotated[str | None, typer.Option("--document", help="Only this document (id or file name).")]
 
@@ -363,6 +374,12 @@ def eval_cmd(
     finally:
         bars.close()
     typer.echo(f"govqa:    {format_summary(outcome.govqa.summary)}")
+    for name, split in outcome.splits.items():  # eval/split.py: fixed halves by id hash
+        typer.echo(f"  {name + ':':8s}{format_summary(split)}")
+    if outcome.splits:
+        from eval.split import format_gap
+
+        typer.echo(f"  {format_gap(outcome.splits)}")
     if outcome.baseline is not None:
         typer.echo(f"baseline: {format_summary(outcome.baseline.summary)}")
     if outcome.meta is not None:

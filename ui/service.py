@@ -190,10 +190,15 @@ class GovQA:
         return Limits.from_settings(self.settings)
 
     def ingest(
-        self, paths: Iterable[Path], *, force: bool = False, progress: ProgressFn | None = None
+        self,
+        paths: Iterable[Path],
+        *,
+        force: bool = False,
+        progress: ProgressFn | None = None,
+        overrides: dict[str, Any] | None = None,
     ) -> IngestReport:
         with self._write_lock:
-            return self._ingestor(progress).ingest_paths(paths, force=force)
+            return self._ingestor(progress).ingest_paths(paths, force=force, overrides=overrides)
 
     def ingest_loaded(self, loaded: LoadedFile) -> FileOutcome:
         with self._write_lock:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -8,8 +9,17 @@ from langchain_core.messages import BaseMessage
 from pydantic import Field
 
 from govqa.errors import BadQuestionError
-from rag.condense import clean_llm_question, condense, condense_with_llm, format_history
+from rag.condense import clean_llm_question, condense_with_llm, format_history
+from rag.condense import condense as _condense
 from rag.prompts import CONDENSE_PROMPT, render
+
+# the sample reports' bodies, as the index would list them (bodies are learned from documents)
+SAMPLE_BODIES = ("精武镇", "西青区", "张家窝镇")
+
+
+def condense(question: str, history: Any, known_bodies: Iterable[str] = ()) -> str:
+    return _condense(question, history, known_bodies=(*SAMPLE_BODIES, *known_bodies))
+
 
 TAX_2019 = [("2019年精武镇税收收入是多少？", "2019年全镇预计实现税收收入18亿元[1]。")]
 TAX_2019_EN = [("What was Jingwu's tax revenue in 2019?", "18亿元 [1]")]
@@ -148,8 +158,8 @@ def test_bad_question_is_rejected(question: str) -> None:
 CONDENSE_SNAPSHOT = """\
 [system]
 Rewrite the user's last message as ONE standalone question about government work reports. Carry over \
-from the conversation the town or district (精武镇, 西青区, 张家窝镇 ...), the year and the topic that the \
-last message leaves out; keep what it changes. Keep the language of the last message. If it is already \
+from the conversation the government body (the town, district, city, province or the State Council), the \
+year and the topic that the last message leaves out; keep what it changes. Keep the language of the last message. If it is already \
 standalone, repeat it unchanged. Do not answer it. Reply with the question only.
 [human]
 Conversation:

@@ -1,13 +1,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from govqa.errors import BadQuestionError
 from rag import glossary
-from rag.question import MAX_QUESTION_CHARS, analyze_question, fold
+from rag.question import MAX_QUESTION_CHARS, QuestionInfo, fold
+from rag.question import analyze_question as _analyze_question
+
+# the sample reports' bodies, as the index would list them (bodies are learned from documents)
+SAMPLE_BODIES = ("精武镇", "西青区", "张家窝镇")
+
+
+def analyze_question(question: str, known_bodies: Iterable[str] = ()) -> QuestionInfo:
+    return _analyze_question(question, known_bodies=(*SAMPLE_BODIES, *known_bodies))
+
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 
@@ -113,7 +123,7 @@ TERMS = [
     ("限上批零销售额是多少", ("限上批零销售额", "批零销售额"), ()),
     ("精武镇有哪些高新技术企业", ("高新技术企业",), ("哪些", "有哪些")),
     ("西青区的人口是多少", ("人口",), ()),
-    ("精武镇的霍元甲文化公园建设得怎么样", ("霍元甲", "文化公园"), ("怎么样",)),
+    ("精武镇的霍元甲文化公园建设得怎么样", ("文化公园",), ("怎么样",)),
     ("2024年精武镇政府工作报告是谁作的", ("镇长", "区长", "代表"), ("谁",)),
     ("十四五期间西青区的目标是什么", ("十四五", "目标"), ("是什么", "什么")),
     ("杨柳青镇2019年税收收入是多少", ("杨柳青镇", "税收收入"), ()),
@@ -147,13 +157,14 @@ TERMS = [
     ("What urbanization rate had Jingwu reached?", ("城镇化率",), ()),
     ("How many new enterprises were registered in 2024?", ("注册企业", "新增"), ()),
     ("How many days of good air quality?", ("优良天数",), ()),
-    ("When did Zhao Lin deliver the report?", ("赵林", "镇长"), ()),
+    ("When did Zhao Lin deliver the report?", ("镇长",), ()),
     (
         "Who delivered the Xiqing district government work report in December 2021?",
         ("区长", "政府工作报告"),
         (),
     ),
-    ("2019年精武镇政府工作报告是由谁代表镇政府作的？", ("政府工作报告", "镇长", "代表"), ("镇政府作", "作")),
+    # the words of the report's name are no content terms
+    ("2019年精武镇政府工作报告是由谁代表镇政府作的？", ("镇长", "代表"), ("镇政府作", "作", "政府工作报告")),
     (
         "精武镇2025年计划更新多少家涉气企业重污染天气应急减排清单？",
         ("涉气企业", "重污染天气", "减排", "清单"),
@@ -273,7 +284,12 @@ def test_too_long_question_is_rejected_with_its_length() -> None:
 
 
 def _corpus() -> str:
-    text = "".join(p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.txt")))
+    # the samples and the reports in other layouts written for tests: the glossary is genre vocabulary
+    files = [
+        *sorted(SAMPLES.glob("*.txt")),
+        *sorted((Path(__file__).parents[1] / "fixtures" / "anyreport").glob("*")),
+    ]
+    text = "".join(p.read_text(encoding="utf-8") for p in files if p.suffix in (".txt", ".md"))
     return re.sub(r"\s+", "", text).replace("**", "")
 
 

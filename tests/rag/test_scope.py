@@ -123,7 +123,7 @@ def test_a_year_no_document_covers_without_a_body() -> None:
 def test_a_body_with_no_report_empties_the_scope() -> None:
     scope = resolve_scope(info(bodies=("杨柳青镇",), years=(2021,)), DOCS)
     assert scope.empty
-    assert scope.missing == [("杨柳青镇的报告", "reports of 杨柳青镇")]
+    assert scope.missing == [("杨柳青镇的报告", "reports of Yangliuqing Town")]
 
 
 def test_a_known_body_whose_reports_are_not_in_the_corpus() -> None:
@@ -233,28 +233,26 @@ def test_other_places_with_an_analyzed_question() -> None:
 @pytest.mark.parametrize(
     ("question", "mentions"),
     [
-        ("What was Dasi town's tax revenue in 2019?", ["大寺镇"]),
-        ("What was dasi's tax revenue?", ["大寺镇"]),  # a glossary place needs no capital and no suffix
-        ("How much did Yang Liuqing Town invest in fixed assets in 2021?", ["杨柳青镇"]),
-        ("What did Liqizhuang Subdistrict achieve in 2023?", ["李七庄街"]),
-        ("Compare Xiqing District and Zhongbei town", ["中北镇"]),
-        ("What was Foo Town's GDP?", ["Foo Town"]),  # no glossary place: the name as written
-        ("Tell me about Foo Village and Dasi", ["Foo Village", "大寺镇"]),
-        ("What was Jingwu Town's tax revenue in 2019?", []),  # a body, not another place
+        ("What was Dasi town's tax revenue in 2019?", ["Dasi Town"]),
+        ("What was dasi's tax revenue?", []),  # no capital, no suffix: no place name
+        ("What did Liqizhuang Subdistrict achieve in 2023?", ["Liqizhuang Subdistrict"]),
+        ("Compare Xiqing District and Zhongbei town", ["Zhongbei Town"]),
+        ("What was Foo Town's GDP?", ["Foo Town"]),  # the name as written
+        ("Tell me about Foo Village and Dasi", ["Foo Village"]),
+        ("What was Jingwu Town's tax revenue in 2019?", []),  # a known body, not another place
         ("Which town had more tax revenue, Jingwu or Zhangjiawo?", []),
         ("How many schools are there in University Town?", []),  # a glossary phrase (大学城)
-        ("How many visitors came to the Huo Yuanjia Village?", []),
         ("How many Zhangjiawo villages got new roads?", []),
         ("What did each town report?", []),
         ("大寺镇2021年的税收收入是多少？", []),
     ],
 )
 def test_en_place_mentions(question: str, mentions: list[str]) -> None:
-    assert en_place_mentions(question) == mentions
+    assert en_place_mentions(question, KNOWN) == mentions
 
 
 def test_other_places_named_in_english_are_checked_like_chinese_ones() -> None:
-    assert other_places("What was Dasi town's tax revenue in 2019?", KNOWN) == ["大寺镇"]
+    assert other_places("What was Dasi town's tax revenue in 2019?", KNOWN) == ["Dasi Town"]
     assert other_places("What was Jingwu Town's tax revenue in 2019?", KNOWN) == []
     assert other_places("What was Dasi town's tax revenue?", ("精武镇", "大寺镇")) == []  # now a known body
     assert en_place_name("大寺镇") == "Dasi Town" and en_place_name("Foo Town") == "Foo Town"
@@ -265,7 +263,7 @@ def test_a_place_named_in_english_the_corpus_never_mentions_empties_the_scope() 
     assert q.bodies == ()
     places = other_places(q.text, KNOWN)
     scope = resolve_scope(q, DOCS, places=places, corpus_has=lambda term: term in "中北镇 杨柳青镇")
-    assert scope.empty and scope.missing == [("关于大寺镇的内容", "Dasi Town")]
+    assert scope.empty and scope.missing == [("关于Dasi Town的内容", "Dasi Town")]
     scope = resolve_scope(q, DOCS, places=["Foo Town"], corpus_has=lambda term: term in "中北镇 杨柳青镇")
     assert scope.empty and scope.missing == [("关于Foo Town的内容", "Foo Town")]
 
