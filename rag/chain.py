@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,12 +19,12 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from govqa.errors import BadQuestionError
 from govqa.types import Answer, Citation, Passage
-from rag import extractive, front_matter
+from rag import extractive, front_matter, smalltalk
 from rag.citations import make_citation
 from rag.condense import condense, condense_with_llm
 from rag.decompose import decompose
 from rag.llm_answer import LLMAnswerer
-from rag.question import QuestionInfo
+from rag.question import QuestionInfo, detect_lang
 from rag.retrieval import HybridRetriever, Retrieval
 from rag.scope import Filters, base_years
 
@@ -61,6 +61,7 @@ class AnswerChain(Runnable[Any, Answer]):
         weights: extractive.Weights | None = None,
         count_tokens: Any = None,
         evidence_gate: bool = True,
+        examples: Callable[[], Sequence[str]] | None = None,
     ) -> None:
         self.retriever = retriever
         self.chat_model = chat_model
@@ -69,6 +70,7 @@ class AnswerChain(Runnable[Any, Answer]):
         self.evidence_gate = evidence_gate
         self.weights = weights or extractive.Weights()
         self.count_tokens = count_tokens or (lambda s: len(s))
+        self.examples = examples  # example questions from the corpus, for the help answer
 
     @property
     def mode(self) -> str:
@@ -86,6 +88,12 @@ class AnswerChain(Runnable[Any, Answer]):
     def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Event]:  # type: ignore[override]
         ask = _coerce(input)
         t0 = time.perf_counter()
+        talk = smalltalk.kind(ask.question)
+        if talk is not None:  # a greeting, "what can you do", "which reports": help, not retrieval
+            answer = self._help(ask, talk, t0)
+            yield {"type": "delta", "text": answer.text}
+            yield {"type": "answer", "answer": answer}
+            return
         standalone = self._condense(ask)
         t_condense = time.perf_counter()
         info = self.retriever.analyze(standalone)
@@ -111,6 +119,24 @@ class AnswerChain(Runnable[Any, Answer]):
         yield {"type": "answer", "answer": answer}
 
     # --- steps ---------------------------------------------------------------------------------
+    def _help(self, ask: AskInput, talk: str, t0: float) -> Answer:
+        lang = detect_lang(ask.question)
+        reports = [d.meta for d in self.retriever.docs()]
+        examples = list(self.examples()) if self.examples is not None else []
+        text = smalltalk.help_answer(
+            talk, lang, reports, examples or smalltalk.fallback_examples(reports, lang)
+        )
+        return Answer(
+            question=ask.question,
+            text=text,
+            refused=False,
+            standalone_question=ask.question,
+            lang=lang,
+            mode=self.mode,
+            timings_ms={"total": (time.perf_counter() - t0) * 1000},
+            tokens=self._tokens([], text),
+        )
+
     def _condense(self, ask: AskInput) -> str:
         if not ask.history:
             return ask.question

@@ -400,3 +400,20 @@ def test_the_evidence_gate_lets_answerable_questions_through(svc: GovQA, counter
     model = _CountingModel(responses=[f"税收收入18亿元[{n}]。"])
     answer = llm_chain(svc, model, counter).invoke(question)
     assert model.calls == 1 and not answer.refused and "18亿元" in answer.text
+
+
+# --------------------------------------------------------------------------- small talk (issue 12.7)
+
+
+@pytest.mark.parametrize("question", ["你好", "你能做什么？", "有哪些报告？"])
+def test_a_greeting_gets_a_help_answer_not_a_refusal(chain: AnswerChain, question: str) -> None:
+    answer = chain.invoke(question)
+    assert not answer.refused and not answer.citations and not answer.retrieved
+    assert "《2019年精武镇政府工作报告》（回顾2019年，部署2020年）" in answer.text
+    assert "张家窝镇" in answer.text and "西青区" in answer.text
+    assert answer.text.count("“") >= 3  # three example questions from the corpus
+
+
+def test_an_english_greeting_gets_an_english_help_answer(chain: AnswerChain) -> None:
+    answer = chain.invoke("Which reports do you have?")
+    assert answer.lang == "en" and "Loaded (5)" in answer.text
