@@ -417,3 +417,10 @@ def test_a_greeting_gets_a_help_answer_not_a_refusal(chain: AnswerChain, questio
 def test_an_english_greeting_gets_an_english_help_answer(chain: AnswerChain) -> None:
     answer = chain.invoke("Which reports do you have?")
     assert answer.lang == "en" and "Loaded (5)" in answer.text
+
+
+def test_a_follow_up_about_another_place_does_not_inherit_the_body(chain: AnswerChain) -> None:
+    history = [("2019年精武镇税收收入是多少？", TAX_2019), ("那2024年呢？", TAX_2024)]
+    answer = chain.invoke(AskInput("北京市2023年GDP是多少？", history))
+    assert answer.standalone_question == "北京市2023年GDP是多少？"
+    assert answer.refused and "精武镇" not in answer.text
