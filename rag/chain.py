@@ -19,14 +19,14 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from govqa.errors import BadQuestionError
 from govqa.types import Answer, Citation, Passage
-from rag import extractive, front_matter, smalltalk
+from rag import extractive, front_matter, precedence, smalltalk
 from rag.citations import make_citation
-from rag.condense import condense, condense_with_llm
+from rag.condense import condense, condense_with_llm, named_places
 from rag.decompose import decompose
 from rag.llm_answer import LLMAnswerer
-from rag.question import QuestionInfo, detect_lang
+from rag.question import QuestionInfo, detect_lang, scan_question
 from rag.retrieval import HybridRetriever, Retrieval
-from rag.scope import Filters, base_years
+from rag.scope import Filters, base_years, other_places
 
 log = logging.getLogger(__name__)
 
@@ -97,17 +97,29 @@ class AnswerChain(Runnable[Any, Answer]):
         standalone = self._condense(ask)
         t_condense = time.perf_counter()
         info = self.retriever.analyze(standalone)
-        subs = [filtered(sub, ask.filters) for sub in decompose(info)]
-        parts = [_Part(sub, self.retriever.retrieve(sub, ask.filters)) for sub in subs]
+        filters, notes = self._precedence(info, ask.filters)
+        absent = self._absent_places(info)
+        if absent:  # 北京市, Beijing: a place no report mentions is no question the reports answer
+            answer = _noted(self._unknown_place(ask, standalone, info, absent, t0), notes)
+            yield {"type": "delta", "text": answer.text}
+            yield {"type": "answer", "answer": answer}
+            return
+        subs = [filtered(sub, filters) for sub in decompose(info)]
+        parts = [_Part(sub, self.retriever.retrieve(sub, filters)) for sub in subs]
         t_retrieve = time.perf_counter()
         timings = {
             "condense": (t_condense - t0) * 1000,
             "retrieve": (t_retrieve - t_condense) * 1000,
         }
         if self.llm_answerer is not None and self._worth_asking(parts):
-            yield from self._llm(ask, standalone, info, parts, timings, t0)
+            if notes:
+                yield {"type": "delta", "text": " ".join(notes) + "\n"}
+            for event in self._llm(ask, standalone, info, parts, timings, t0):
+                if event["type"] == "answer":
+                    _noted(event["answer"], notes)
+                yield event
             return
-        answer = self._extractive(ask, standalone, info, parts)
+        answer = _noted(self._extractive(ask, standalone, info, parts), notes)
         if self.llm_answerer is not None:  # abstained before the model: the refusal is this mode's answer
             answer.mode = self.llm_answerer.mode
         answer.timings_ms = {
@@ -144,6 +156,45 @@ class AnswerChain(Runnable[Any, Answer]):
         if self.chat_model is not None:
             return condense_with_llm(ask.question, ask.history, self.chat_model)
         return condense(ask.question, ask.history, known_bodies=known)
+
+    def _absent_places(self, info: QuestionInfo) -> list[str]:
+        """Places the question names that are no body and that no report mentions."""
+        known = self.retriever.known_bodies()
+        named = named_places(scan_question(info.text, known))
+        seen = other_places(info.text, known)  # these the scope refuses itself, with related passages
+        return [p for p in named if p not in known and p not in seen and not self.retriever.corpus_has(p)]
+
+    def _unknown_place(
+        self, ask: AskInput, standalone: str, info: QuestionInfo, places: list[str], t0: float
+    ) -> Answer:
+        missing = "、".join(places) if info.lang == "zh" else ", ".join(places)
+        text = _refusal(info, [f"关于{missing}的内容" if info.lang == "zh" else f"anything about {missing}"])
+        return Answer(
+            question=ask.question,
+            text=text,
+            refused=True,
+            standalone_question=standalone,
+            lang=info.lang,
+            mode=self.mode,
+            timings_ms={"total": (time.perf_counter() - t0) * 1000},
+            tokens=self._tokens([], text),
+        )
+
+    def _precedence(self, info: QuestionInfo, filters: Filters | None) -> tuple[Filters | None, list[str]]:
+        """The filters the question does not contradict, and a note for each one it does."""
+        if filters is None:
+            return None, []
+        known = self.retriever.known_bodies()
+        places = [*other_places(info.text, known), *named_places(scan_question(info.text, known))]
+        places = list(dict.fromkeys(p for p in places if p not in known))
+        meta = None
+        if filters.document:
+            docs = self.retriever.docs()
+            meta = next((d.meta for d in docs if filters.document in (d.doc_id, d.source)), None)
+        found = precedence.conflicts(info, filters, places=places, document_meta=meta)
+        if found:
+            log.info("the question overrides filters: %s", found)
+        return precedence.without(filters, found), [c.note(info.lang) for c in found]
 
     def _worth_asking(self, parts: list[_Part]) -> bool:
         """Whether to call the LLM: some sub-question is in scope and, with the evidence gate on, some
@@ -277,6 +328,14 @@ def filtered(info: QuestionInfo, filters: Filters | None) -> QuestionInfo:
     if filters is None or filters.year is None or info.years == (filters.year,):
         return info
     return dataclasses.replace(info, years=(filters.year,))
+
+
+def _noted(answer: Answer, notes: list[str]) -> Answer:
+    """Show the filters the question overrode, before the answer."""
+    if notes:
+        answer.notes = [*notes, *answer.notes]
+        answer.text = " ".join(notes) + "\n" + answer.text
+    return answer
 
 
 def _coerce(input: Any) -> AskInput:

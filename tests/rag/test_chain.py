@@ -207,8 +207,14 @@ def test_a_comparison_base_year_the_answer_quotes_is_not_reported_missing(
 def test_filters_restrict_the_scope(chain: AnswerChain) -> None:
     question = "2019年精武镇税收收入是多少？"
     assert chain.invoke(AskInput(question, filters=Filters(document=JW2019))).citations[0].source == JW2019
-    refused = chain.invoke(AskInput(question, filters=Filters(document=ZJW)))
-    assert refused.refused and refused.text == "报告中没有找到精武镇的报告。"  # among the filtered ones
+    # the question names another report's body and year than the document filter: answered as asked
+    other = chain.invoke(AskInput(question, filters=Filters(document=ZJW)))
+    assert other.text.startswith(
+        "注意：问题问的是精武镇、2019年，与筛选的文档“2024年张家窝镇政府工作报告”不一致"
+    )
+    assert other.citations[0].source == JW2019 and other.notes
+    refused = chain.invoke(AskInput("税收收入是多少？", filters=Filters(document=ZJW)))
+    assert refused.refused  # the filtered report does not say
 
 
 def test_a_year_filter_is_the_asked_year() -> None:
@@ -424,3 +430,19 @@ def test_a_follow_up_about_another_place_does_not_inherit_the_body(chain: Answer
     answer = chain.invoke(AskInput("北京市2023年GDP是多少？", history))
     assert answer.standalone_question == "北京市2023年GDP是多少？"
     assert answer.refused and "精武镇" not in answer.text
+
+
+# --------------------------------------------------------------- the question wins over filters (12.5)
+
+
+def test_a_year_in_the_question_wins_over_the_year_filter(chain: AnswerChain) -> None:
+    answer = chain.invoke(AskInput("2019年精武镇税收收入是多少？", (), Filters(body="精武镇", year=2024)))
+    assert answer.text.startswith("注意：问题问的是2019年，与筛选的年份“2024年”不一致")
+    assert TAX_2019 in answer.text and answer.notes and not answer.refused
+
+
+def test_a_place_in_the_question_wins_over_the_body_filter(chain: AnswerChain) -> None:
+    answer = chain.invoke(AskInput("北京市GDP是多少？", (), Filters(body="精武镇")))
+    assert answer.refused and "北京市" in answer.text and "“精武镇”" in answer.text
+    plain = chain.invoke("北京市GDP是多少？")
+    assert plain.refused and plain.text == "报告中没有找到关于北京市的内容。"
