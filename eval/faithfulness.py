@@ -211,6 +211,47 @@ def split_claims(answer_text: str) -> list[Claim]:
     return claims
 
 
+# ---------------------------------------------------------------- derived figures
+
+_NUM = r"-?\d+(?:\.\d+)?"
+_SUBTRACTION = re.compile(
+    rf"(?<![\d.])(\d+(?:\.\d+)?)[^\d(（]{{0,12}}[(（]({_NUM})\s*[−-]\s*({_NUM})\s*=\s*({_NUM})[)）]"
+)
+_DIVISION = re.compile(rf"(?<![\d.])(\d+(?:\.\d+)?)\s*%\s*[(（]({_NUM})\s*÷\s*({_NUM})[)）]")
+
+
+def _stated(number: str, evidence: str) -> bool:
+    return re.search(rf"(?<![\d.]){re.escape(number.lstrip('-'))}(?![\d])", evidence) is not None
+
+
+def check_arithmetic(claim: str, evidence: str) -> tuple[str, ...] | None:
+    """A claim showing its arithmetic ("减少7.2亿元（10.8 − 18 = -7.2），下降40%（-7.2 ÷ 18）"): None when
+    it shows none; else the problems (empty when every step holds and its operands are cited figures)."""
+    subs, divs = list(_SUBTRACTION.finditer(claim)), list(_DIVISION.finditer(claim))
+    if not subs and not divs:
+        return None
+    problems: list[str] = []
+    found: set[str] = set()
+    for m in subs:
+        said, x, y, z = m.group(1), Decimal(m.group(2)), Decimal(m.group(3)), Decimal(m.group(4))
+        if abs((x - y) - z) > Decimal("0.01") or abs(abs(z) - Decimal(said)) > Decimal("0.01"):
+            problems.append(f"{m.group(0)} does not hold")
+        for operand in (m.group(2), m.group(3)):
+            if not _stated(operand, evidence):
+                problems.append(f"{operand} is not stated in the cited passages")
+        found.add(m.group(4).lstrip("-"))
+    for m in divs:
+        pct, d, x = Decimal(m.group(1)), Decimal(m.group(2)), Decimal(m.group(3))
+        if x == 0 or abs(abs(d / x * 100) - pct) > Decimal("0.01"):
+            problems.append(f"{m.group(0)} does not hold")
+        after = format((x + d).normalize(), "f")  # d is the change from x to a cited figure
+        if m.group(2).lstrip("-") not in found and not _stated(after, evidence):
+            problems.append(f"{m.group(2)} is not the change from {m.group(3)} to a cited figure")
+        if not _stated(m.group(3), evidence):
+            problems.append(f"{m.group(3)} is not stated in the cited passages")
+    return tuple(problems)
+
+
 # ---------------------------------------------------------------- facts
 
 _CJK = "\u4e00-\u9fff"
@@ -455,6 +496,11 @@ class OfflineJudge:
             dangling = [n for n in claim.markers if n not in numbered]
             if dangling:
                 return ClaimVerdict(claim, False, (f"cites {dangling}, which the answer's citations lack",))
+            derived = check_arithmetic(claim.text, "\n".join(numbered[n].context for n in claim.markers))
+            if derived is not None:
+                return ClaimVerdict(
+                    claim, not derived, derived or ("derived: shown arithmetic on cited figures",)
+                )
             return self._against(claim, [numbered[n] for n in claim.markers])
         verdicts = [self._against(claim, [ev]) for ev in numbered.values()]
         supported = [v for v in verdicts if v.supported]

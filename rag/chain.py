@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,10 +20,10 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from govqa.errors import BadQuestionError
 from govqa.types import Answer, Citation, Passage
-from rag import extractive, front_matter, precedence, smalltalk
+from rag import compare, english, extractive, front_matter, precedence, smalltalk
 from rag.citations import make_citation
 from rag.condense import condense, condense_with_llm, named_places
-from rag.decompose import decompose
+from rag.decompose import body_name, decompose
 from rag.llm_answer import LLMAnswerer
 from rag.question import QuestionInfo, detect_lang, scan_question
 from rag.retrieval import HybridRetriever, Retrieval
@@ -34,6 +35,7 @@ Event = dict[str, Any]
 REFUSAL_ZH = "报告中没有找到相关内容"
 REFUSAL_EN = "The reports do not say"
 EN_LEAD = "The reports answer this in Chinese; the evidence is quoted as written:"
+EN_QUOTE = "In the report's words:"
 
 
 @dataclass
@@ -233,10 +235,20 @@ class AnswerChain(Runnable[Any, Answer]):
         found = [(part, self._evidence(part)) for part in parts]
         quoted = "".join(p.chunk.text[s:e] for _, spans in found for p, s, e in spans)
         found = [(part, spans) for part, spans in found if spans or not _base_quoted(part, info, quoted)]
+        figures: list[tuple[_Part, compare.Figure]] = []
         for part, spans in found:
             if not spans:
                 missing.append(_missing_text(part, info.lang))
                 continue
+            p, start, end = spans[0]
+            figure = compare.figure_of(
+                p.chunk.text[start:end],
+                part.info.terms,
+                p.chunk.heading_path[0] if p.chunk.heading_path else "",
+                rate=_ASKS_RATE.search(info.text) is not None,
+            )
+            if figure is not None:
+                figures.append((part, figure))
             quotes = []
             for p, start, end in spans:
                 key = (p.chunk.chunk_id, start, end)
@@ -262,12 +274,17 @@ class AnswerChain(Runnable[Any, Answer]):
         # one sentence per part, so each [n] closes the sentence whose claims it supports
         sep = "。" if info.lang == "zh" else ". "
         body = sep.join(pieces)
+        conclusion = _conclusion(info, figures, len(found))
+        if conclusion:  # computed from both quotes: cite both
+            marks = "".join(f"[{c.n}]" for c in cited.values())
+            conclusion = conclusion[:-1] + marks + conclusion[-1]
         if info.lang == "zh":
-            text = body + "。"
+            text = body + "。" + conclusion
             if missing:
                 text += "报告中没有找到" + "；".join(missing) + "。"
         else:
-            text = f"{EN_LEAD} {body}."
+            lead = _english_lead(info, figures, cited, len(found))
+            text = f"{lead or EN_LEAD} {body}." + (f" {conclusion}" if conclusion else "")
             if missing:
                 text += f" {REFUSAL_EN} " + "; ".join(missing) + "."
         return Answer(
@@ -380,6 +397,65 @@ def _label(part: _Part, whole: QuestionInfo, n_parts: int) -> str:
     if not bits:
         return ""
     return ("".join(bits) + "：") if whole.lang == "zh" else (" ".join(bits) + ": ")
+
+
+def _english_lead(
+    info: QuestionInfo,
+    figures: list[tuple[_Part, compare.Figure]],
+    cited: dict[tuple[str, int, int], Citation],
+    n_parts: int,
+) -> str:
+    """For an English question answered by one quoted figure: an English sentence stating it."""
+    if n_parts != 1 or len(figures) != 1 or len(cited) != 1:
+        return ""
+    part, figure = figures[0]
+    (citation,) = cited.values()
+    what = _english_term(info.text)
+    who = body_name(part.info.bodies[0], "en") if part.info.bodies else ""
+    year = part.info.years[0] if part.info.years else None
+    sentence = english.lead(what, who, year, figure, citation.quote, f"[{citation.n}]")
+    return f"{sentence} {EN_QUOTE}"
+
+
+_ASKS_RATE = re.compile(
+    r"增速|增幅|增长率|增长(?:了)?多少|[A-Za-z]+\s+growth\b(?!\s+(?:did|does|do|was|is))|\bgrowth\s+rate|\brate\b|\bshare\b",
+    re.IGNORECASE,
+)
+
+
+def _english_term(text: str) -> str:
+    """The question's own English words for the measure: its longest run of adjacent glossary phrases."""
+    mentions = [m for m in scan_question(text).terms if m.en]
+    runs: list[list[Any]] = []
+    for m in mentions:
+        if runs and not text[runs[-1][-1].end : m.start].strip():
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    if not runs:
+        return "the figure"
+    best = max(runs, key=lambda r: r[-1].end - r[0].start)
+    return text[best[0].start : best[-1].end]
+
+
+def _conclusion(whole: QuestionInfo, figures: list[tuple[_Part, compare.Figure]], n_parts: int) -> str:
+    """For a comparison of two parts that both quote a figure, the computed direction and difference."""
+    if not whole.is_comparison or n_parts != 2 or len(figures) != 2:
+        return ""
+    (pa, a), (pb, b) = figures
+    ya, yb = pa.info.years[:1], pb.info.years[:1]
+    same_body = pa.info.bodies[:1] == pb.info.bodies[:1]
+    over_time = bool(ya and yb and ya != yb and same_body)
+    if over_time and yb < ya:
+        (pa, a), (pb, b) = (pb, b), (pa, a)
+
+    def label(part: _Part) -> str:
+        bits = [] if same_body or not part.info.bodies else [body_name(part.info.bodies[0], whole.lang)]
+        if part.info.years and not (len(set(ya + yb)) == 1 and not over_time):
+            bits.append(f"{part.info.years[0]}年" if whole.lang == "zh" else str(part.info.years[0]))
+        return ("" if whole.lang == "zh" else " ").join(bits) or part.info.text
+
+    return compare.conclude((label(pa), a), (label(pb), b), over_time, whole.lang)
 
 
 def _base_quoted(part: _Part, whole: QuestionInfo, quoted: str) -> bool:

@@ -120,7 +120,10 @@ def test_a_cited_fact(svc: GovQA, chain: AnswerChain) -> None:
 
 def test_a_comparison_cites_each_report(svc: GovQA, chain: AnswerChain) -> None:
     answer = chain.invoke("2019年和2024年精武镇税收收入分别是多少？")
-    assert answer.text == f"2019年：{TAX_2019}[1]。2024年：{TAX_2024}[2]。"  # one sentence per part
+    assert answer.text == (  # one sentence per part, then the conclusion computed from both, citing both
+        f"2019年：{TAX_2019}[1]。2024年：{TAX_2024}[2]。"
+        "比较：从2019年的18亿元到2024年的10.8亿元，减少7.2亿元（10.8 − 18 = -7.2），下降40%（-7.2 ÷ 18）[1][2]。"
+    )
     assert [c.source for c in answer.citations] == [JW2019, JW2024]
     assert_citations_exact(svc, answer)
 
@@ -137,7 +140,8 @@ def test_a_front_matter_question_quotes_the_speech_header(svc: GovQA, chain: Ans
 def test_an_english_question_gets_an_english_lead_and_chinese_quotes(svc: GovQA, chain: AnswerChain) -> None:
     answer = chain.invoke("How did Jingwu's tax revenue change from 2019 to 2024?")
     assert answer.lang == "en" and not answer.refused
-    assert answer.text == f"{EN_LEAD} 2019: “{TAX_2019}”[1]. 2024: “{TAX_2024}”[2]."
+    assert answer.text.startswith(f"{EN_LEAD} 2019: “{TAX_2019}”[1]. 2024: “{TAX_2024}”[2].")
+    assert "it fell by 7.2亿元 (10.8 − 18 = -7.2), down 40% (-7.2 ÷ 18)[1][2]." in answer.text
     assert [c.source for c in answer.citations] == [JW2019, JW2024]
     assert_citations_exact(svc, answer)
 
@@ -446,3 +450,11 @@ def test_a_place_in_the_question_wins_over_the_body_filter(chain: AnswerChain) -
     assert answer.refused and "北京市" in answer.text and "“精武镇”" in answer.text
     plain = chain.invoke("北京市GDP是多少？")
     assert plain.refused and plain.text == "报告中没有找到关于北京市的内容。"
+
+
+def test_an_english_fact_question_gets_an_english_lead_sentence(chain: AnswerChain) -> None:
+    answer = chain.invoke("How much tax revenue did Jingwu town expect in 2019?")
+    assert answer.text.startswith(
+        "Jingwu Town's tax revenue in 2019: 1.8 billion yuan (18亿元), expected (预计)[1]."
+    )
+    assert f"“{TAX_2019}”[1]" in answer.text
