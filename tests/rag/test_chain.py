@@ -458,3 +458,21 @@ def test_an_english_fact_question_gets_an_english_lead_sentence(chain: AnswerCha
         "Jingwu Town's tax revenue in 2019: 1.8 billion yuan (18亿元), expected (预计)[1]."
     )
     assert f"“{TAX_2019}”[1]" in answer.text
+
+
+# --------------------------------------------------------------------------- overviews (issue 12.1)
+
+
+def test_an_overview_question_gets_an_outline_of_the_review(svc: GovQA, chain: AnswerChain) -> None:
+    answer = chain.invoke("精武镇2019年的主要工作成绩有哪些？")
+    assert not answer.refused and answer.text.startswith(
+        "《2019年精武镇政府工作报告》“一、2019年工作回顾”部分"
+    )
+    assert "(一)经济发展的新动能进一步集聚：产业基础更加扎实[1]" in answer.text
+    assert len(answer.citations) == 6 and all(c.source == JW2019 for c in answer.citations)
+    assert_citations_exact(svc, answer)
+
+
+def test_a_whole_report_summary_covers_review_and_plan(chain: AnswerChain) -> None:
+    answer = chain.invoke("总结一下2019年精武镇政府工作报告")
+    assert "一、2019年工作回顾 › " in answer.text and "二、2020年工作安排 › " in answer.text
