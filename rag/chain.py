@@ -487,7 +487,7 @@ def _english_lead(
 
 
 _ASKS_RATE = re.compile(
-    r"增速|增幅|增长率|增长(?:了)?多少|[A-Za-z]+\s+growth\b(?!\s+(?:did|does|do|was|is))|\bgrowth\s+rate|\brate\b|\bshare\b",
+    r"增速|增幅|增长率|[A-Za-z]+\s+growth\b(?!\s+(?:did|does|do|was|is))|\bgrowth\s+rate|\brate\b|\bshare\b",
     re.IGNORECASE,
 )
 
@@ -509,7 +509,7 @@ def _english_term(text: str) -> str:
 
 def _conclusion(whole: QuestionInfo, figures: list[tuple[_Part, compare.Figure]], n_parts: int) -> str:
     """For a comparison of two parts that both quote a figure, the computed direction and difference."""
-    if not whole.is_comparison or n_parts != 2 or len(figures) != 2:
+    if n_parts != 2 or len(figures) != 2:  # two parts (years or bodies), each quoting a figure
         return ""
     (pa, a), (pb, b) = figures
     ya, yb = pa.info.years[:1], pb.info.years[:1]

@@ -88,7 +88,10 @@ def wanted_part(text: str, year: int | None, reviewed: Sequence[int], planned: S
     return "review"
 
 
-_GENERIC = re.compile(rf"{_WHAT}|成绩|报告|政府|主要|重点|哪些|方面|一下|总结|概括|全年|今年|去年|明年")
+_GENERIC = re.compile(
+    rf"{_WHAT}|成绩|报告|政府|主要|重点|哪些|方面|一下|总结|概括|全年|今年|去年|明年|过去|今后|回顾|年来"
+    r"|[一二三四五六七八九十两]+年"
+)
 
 
 def topic_terms(terms: Sequence[str], text: str) -> list[str]:
