@@ -20,7 +20,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from govqa.errors import BadQuestionError
 from govqa.types import Answer, Citation, Passage
-from rag import compare, english, extractive, front_matter, overview, precedence, smalltalk
+from rag import compare, english, extractive, front_matter, listing, overview, precedence, smalltalk
 from rag.citations import make_citation
 from rag.condense import condense, condense_with_llm, named_places
 from rag.decompose import body_name, decompose
@@ -294,8 +294,10 @@ class AnswerChain(Runnable[Any, Answer]):
         part.pick = extractive.select(part.info, r.passages, self.weights, required=r.scope.required)
         if part.pick is None:
             return []
-        u = part.pick.unit
-        return [(r.passages[u.passage_index], u.start, u.end)]
+        picks = [part.pick]
+        if listing.asks_count(part.info) and not r.scope.required:  # 几所学校: every clause naming one
+            picks = listing.more_items(part.info, r.passages, part.pick, self.weights)
+        return [(r.passages[s.unit.passage_index], s.unit.start, s.unit.end) for s in picks]
 
     def _extractive(self, ask: AskInput, standalone: str, info: QuestionInfo, parts: list[_Part]) -> Answer:
         cited: dict[tuple[str, int, int], Citation] = {}

@@ -476,3 +476,17 @@ def test_an_overview_question_gets_an_outline_of_the_review(svc: GovQA, chain: A
 def test_a_whole_report_summary_covers_review_and_plan(chain: AnswerChain) -> None:
     answer = chain.invoke("总结一下2019年精武镇政府工作报告")
     assert "一、2019年工作回顾 › " in answer.text and "二、2020年工作安排 › " in answer.text
+
+
+# ------------------------------------------------------------------ counting and listing (12.4)
+
+
+def test_a_counting_question_quotes_every_matching_clause(svc: GovQA, chain: AnswerChain) -> None:
+    answer = chain.invoke("2024年精武镇新增了多少家企业？")
+    assert len(answer.citations) >= 2 and all(c.source == JW2024 for c in answer.citations)
+    assert "新增注册企业861个" in answer.text and "11家纳统企业" in answer.text
+    assert_citations_exact(svc, answer)
+
+
+def test_a_fact_question_still_quotes_one_clause(chain: AnswerChain) -> None:
+    assert len(chain.invoke("2019年精武镇税收收入是多少？").citations) == 1
