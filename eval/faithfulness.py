@@ -29,6 +29,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
 from eval import prompts
+from eval.arithmetic import check_arithmetic
 from eval.claims import Claim, split_claims
 from eval.facts import (
     MARKER,
@@ -118,6 +119,11 @@ class OfflineJudge:
             dangling = [n for n in claim.markers if n not in numbered]
             if dangling:
                 return ClaimVerdict(claim, False, (f"cites {dangling}, which the answer's citations lack",))
+            derived = check_arithmetic(claim.text, "\n".join(numbered[n].context for n in claim.markers))
+            if derived is not None:
+                return ClaimVerdict(
+                    claim, not derived, derived or ("derived: shown arithmetic on cited figures",)
+                )
             return self._against(claim, [numbered[n] for n in claim.markers])
         verdicts = [self._against(claim, [ev]) for ev in numbered.values()]
         supported = [v for v in verdicts if v.supported]

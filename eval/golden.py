@@ -29,13 +29,13 @@ from govqa.errors import ConfigError, GovQAError
 
 logger = logging.getLogger(__name__)
 
-TYPES = ("fact", "disambiguation", "multi_hop", "crosslingual", "unanswerable")
+TYPES = ("fact", "disambiguation", "multi_hop", "crosslingual", "unanswerable", "overview", "comparison")
 LANGS = ("zh", "en")
 HEADING_SEP = " › "
 REPORT_SUFFIXES = (".txt", ".md")
 
 _REQUIRED = ("id", "lang", "type", "question", "answer", "must_include", "sources")
-_OPTIONAL = ("must_include_any", "absent")
+_OPTIONAL = ("must_include_any", "absent", "derived")
 _SOURCE_FIELDS = ("file", "heading", "quote")
 _WS = re.compile(r"\s+")
 
@@ -67,6 +67,8 @@ class GoldenItem:
     must_include_any: tuple[tuple[str, ...], ...] = ()
     sources: tuple[GoldenSource, ...] = ()
     absent: tuple[str, ...] = ()
+    # computed statements a correct answer makes that no quote holds (a comparison's 减少7.2亿元)
+    derived: tuple[str, ...] = ()
     line: int = field(default=0, compare=False)  # line number in the JSONL file, for messages
 
 
@@ -162,6 +164,7 @@ def _parse_line(line: str, path: Path, lineno: int) -> GoldenItem:
         must_include_any=tuple(groups),
         sources=sources,
         absent=str_list("absent", obj.get("absent", [])),
+        derived=str_list("derived", obj.get("derived", [])),
         line=lineno,
     )
 
@@ -235,7 +238,7 @@ def _item_problems(item: GoldenItem, reports: dict[str, str]) -> list[str]:
             problems.append("answerable item needs at least one source")
         if not item.must_include and not item.must_include_any:
             problems.append("answerable item needs must_include or must_include_any")
-        if item.type == "multi_hop" and len(item.sources) < 2:
+        if item.type in ("multi_hop", "comparison") and len(item.sources) < 2:
             problems.append(f"multi_hop item needs at least 2 sources, got {len(item.sources)}")
 
     quotes: list[str] = []

@@ -39,6 +39,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from eval.golden import GoldenItem, GoldenSource
+from eval.overview_metrics import COMPARISON, KEY_POINT_PASS, OVERVIEW, key_point_recall, states_derived
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +194,10 @@ class RetrievalScore:
 
 
 def retrieval_score(item: GoldenItem, retrieved: Sequence[RetrievedPassage]) -> RetrievalScore | None:
-    """hit@1/@5 (all sources and any source) and the reciprocal rank; None for items with no sources."""
-    if not item.sources:
+    """hit@1/@5 (all sources and any source) and the reciprocal rank; None for items with no sources
+    and for overviews (an outline is read from the heading tree, not retrieved) and comparisons (their
+    retrieval is that of the multi_hop items whose sources they share)."""
+    if not item.sources or item.type in (OVERVIEW, COMPARISON):
         return None
     ranks = [source_hit_rank(s, retrieved, answer_values(item)) for s in item.sources]
     found = [r for r in ranks if r is not None]
@@ -217,6 +220,11 @@ def answer_correct(item: GoldenItem, answer: str, refused: bool) -> bool | None:
     if not is_answerable(item):
         return None
     if refused:
+        return False
+    recall = key_point_recall(item, answer, refused)
+    if recall is not None:  # an overview: enough of its key points
+        return recall >= KEY_POINT_PASS
+    if not states_derived(item, answer):  # a comparison: its direction and difference
         return False
     text = squash(answer)
     if not all(squash(v) in text for v in item.must_include):
@@ -301,6 +309,7 @@ class ItemScore:
     cite_recall: float | None
     cite_precision: float | None
     faithfulness: float | None
+    key_points: float | None = None  # overview items: key-point recall
 
 
 def score_item(
@@ -318,6 +327,7 @@ def score_item(
         cite_recall=citation_recall(item, row.citations) if answered else None,
         cite_precision=citation_precision(item, row.citations) if answered else None,
         faithfulness=faithfulness,
+        key_points=key_point_recall(item, row.answer, row.refused),
     )
 
 
@@ -351,6 +361,7 @@ class GroupStats:
     cite_recall: Metric
     cite_precision: Metric
     faithfulness: Metric
+    key_points: Metric = Metric(None, 0)
 
     @classmethod
     def of(cls, scores: Sequence[ItemScore]) -> GroupStats:
@@ -368,6 +379,7 @@ class GroupStats:
             cite_recall=Metric.mean(s.cite_recall for s in scores),
             cite_precision=Metric.mean(s.cite_precision for s in scores),
             faithfulness=Metric.mean(s.faithfulness for s in scores),
+            key_points=Metric.mean(s.key_points for s in scores),
         )
 
     def to_dict(self) -> dict[str, Any]:

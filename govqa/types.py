@@ -210,6 +210,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     tokens: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # e.g. claims without support
+    notes: list[str] = field(default_factory=list)  # e.g. a filter the question overrode (also in text)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -225,6 +226,7 @@ class Answer:
             "timings_ms": dict(self.timings_ms),
             "tokens": dict(self.tokens),
             "warnings": list(self.warnings),
+            "notes": list(self.notes),
         }
 
 

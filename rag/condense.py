@@ -51,13 +51,46 @@ _ACROSS = re.compile(
     r"哪个(?:镇|区|街道)|哪些(?:镇|区|街道)|各(?:镇|街)|\bwhich\s+(?:town|district|body)|\ball\s+(?:towns|districts)",
     re.I,
 )
-_PLACE_ONLY = re.compile(r"^[\u4e00-\u9fff]{2,4}(?:镇|街道|区)$")
+_PLACE_SUFFIX = r"(?:街道|自治区|自治州|新区|省|市|州|县|旗|区|乡|镇|村)"
+_PLACE_ONLY = re.compile(rf"^[\u4e00-\u9fff]{{2,4}}{_PLACE_SUFFIX}$")
+# a leftover run naming a place (北京市, 河北省, 北京市海淀区), not a common word ending like one (城市)
+_PLACE_RUN = re.compile(rf"^[\u4e00-\u9fff]{{1,6}}{_PLACE_SUFFIX}$")
+_NOT_PLACE_END = re.compile(
+    r"(?:城市|都市|超市|集市|夜市|股市|楼市|上市|开市|社区|园区|城区|景区|片区|辖区|全区|全镇|全市)$"
+)
+# an English proper noun inside the sentence (Beijing's), the name of a place the question is about
+_EN_NAME = re.compile(
+    r"\b(?:in|of|for|at|from|about)\s([A-Z][a-z]{2,})(?:'s)?\b(?!\s+[A-Z])|(?<=\s)([A-Z][a-z]{2,})'s\b"
+)
+_EN_NOT_PLACE = re.compile(
+    r"January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday"
+    r"|Wednesday|Thursday|Friday|Saturday|Sunday|Chinese|English|The|This|That|What|Which|How"
+)
 _EACH = re.compile(r"分别|各自|\s*,?\s*\brespectively\b", re.IGNORECASE)
 
 
 def _place(scan: Scan) -> Mention | None:
     """A place the glossary does not know, said alone: the 杨柳青镇 of "杨柳青镇呢？"."""
     return next((m for m in scan.terms if not m.known and _PLACE_ONLY.match(m.surface)), None)
+
+
+def named_places(scan: Scan) -> list[str]:
+    """Places the question names that are not bodies of the corpus (北京市, 河北省, "Beijing"): a leftover
+    run with a place suffix that is no common word ending like one (城市), or, in English, a proper
+    noun inside the sentence that is neither a body nor a glossary term."""
+    found = [
+        m.surface
+        for m in scan.terms
+        if not m.known and _PLACE_RUN.match(m.surface) and not _NOT_PLACE_END.search(m.surface)
+    ]
+    if scan.lang == "en":
+        spans = [(m.start, m.end) for m in (*scan.bodies, *scan.terms)]
+        for match in _EN_NAME.finditer(scan.norm):
+            group = 1 if match.group(1) else 2
+            name, start = match.group(group), match.start(group)
+            if not _EN_NOT_PLACE.fullmatch(name) and not any(s <= start < e for s, e in spans):
+                found.append(name)
+    return list(dict.fromkeys(found))
 
 
 def _has_topic(scan: Scan) -> bool:
@@ -207,8 +240,8 @@ def _condense_scan(follow: Scan, resolved: list[Scan], known: tuple[str, ...]) -
     place = _place(follow)
     topics = [m for m in follow.terms if m.known]
     elliptical = not _residual(follow, place)
-    if follow.bodies and topics and not elliptical:
-        return follow.text  # self-contained
+    if (follow.bodies or named_places(follow)) and not elliptical:
+        return follow.text  # self-contained: its own body or place, and its own year or none
     if elliptical:
         base = next((s for s in reversed(resolved) if _has_topic(s) or s.bodies or s.years), None)
         if base is None or not (follow.years or follow.bodies or topics or place):

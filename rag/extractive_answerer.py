@@ -6,19 +6,23 @@ sentence that answers it, cited; say what was not found; refuse when nothing was
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from govqa.types import Answer, Citation, Passage
-from rag import extractive, front_matter
+from rag import compare, english, extractive, front_matter, listing
 from rag.answerer import Part, Turn, merge_ranked
 from rag.citations import make_citation
-from rag.question import QuestionInfo
+from rag.decompose import body_name
+from rag.question import QuestionInfo, scan_question
 from rag.retrieval import HybridRetriever
 from rag.scope import base_years
 
 REFUSAL_ZH = "报告中没有找到相关内容"
 REFUSAL_EN = "The reports do not say"
 EN_LEAD = "The reports answer this in Chinese; the evidence is quoted as written:"
+EN_QUOTE = "In the report's words:"
 
 
 class ExtractiveAnswerer:
@@ -54,8 +58,10 @@ class ExtractiveAnswerer:
         part.pick = extractive.select(part.info, r.passages, self.weights, required=r.scope.required)
         if part.pick is None:
             return []
-        u = part.pick.unit
-        return [(r.passages[u.passage_index], u.start, u.end)]
+        picks = [part.pick]
+        if listing.asks_count(part.info) and not r.scope.required:  # 几所学校: every clause naming one
+            picks = listing.more_items(part.info, r.passages, part.pick, self.weights)
+        return [(r.passages[s.unit.passage_index], s.unit.start, s.unit.end) for s in picks]
 
     def answer(self, turn: Turn) -> Iterator[str | Answer]:
         answer = self._answer(turn.question, turn.standalone, turn.info, turn.parts)
@@ -69,10 +75,20 @@ class ExtractiveAnswerer:
         found = [(part, self.evidence(part)) for part in parts]
         quoted = "".join(p.chunk.text[s:e] for _, spans in found for p, s, e in spans)
         found = [(part, spans) for part, spans in found if spans or not _base_quoted(part, info, quoted)]
+        figures: list[tuple[Part, compare.Figure]] = []
         for part, spans in found:
             if not spans:
                 missing.append(_missing_text(part, info.lang))
                 continue
+            p, start, end = spans[0]
+            figure = compare.figure_of(
+                p.chunk.text[start:end],
+                part.info.terms,
+                p.chunk.heading_path[0] if p.chunk.heading_path else "",
+                rate=_ASKS_RATE.search(info.text) is not None,
+            )
+            if figure is not None:
+                figures.append((part, figure))
             quotes = []
             for p, start, end in spans:
                 key = (p.chunk.chunk_id, start, end)
@@ -86,24 +102,29 @@ class ExtractiveAnswerer:
         if not pieces:
             return Answer(
                 question=question,
-                text=_refusal(info, missing),
+                text=refusal_text(info, missing),
                 refused=True,
                 related=related[:5],
                 retrieved=retrieved,
                 standalone_question=standalone,
                 lang=info.lang,
                 mode="extractive",
-                tokens=self._tokens(retrieved, ""),
+                tokens=self.tokens(retrieved, ""),
             )
         # one sentence per part, so each [n] closes the sentence whose claims it supports
         sep = "。" if info.lang == "zh" else ". "
         body = sep.join(pieces)
+        conclusion = _conclusion(info, figures, len(found))
+        if conclusion:  # computed from both quotes: cite both
+            marks = "".join(f"[{c.n}]" for c in cited.values())
+            conclusion = conclusion[:-1] + marks + conclusion[-1]
         if info.lang == "zh":
-            text = body + "。"
+            text = body + "。" + conclusion
             if missing:
                 text += "报告中没有找到" + "；".join(missing) + "。"
         else:
-            text = f"{EN_LEAD} {body}."
+            lead = _english_lead(info, figures, cited, len(found))
+            text = f"{lead or EN_LEAD} {body}." + (f" {conclusion}" if conclusion else "")
             if missing:
                 text += f" {REFUSAL_EN} " + "; ".join(missing) + "."
         return Answer(
@@ -116,10 +137,10 @@ class ExtractiveAnswerer:
             standalone_question=standalone,
             lang=info.lang,
             mode="extractive",
-            tokens=self._tokens(retrieved, text),
+            tokens=self.tokens(retrieved, text),
         )
 
-    def _tokens(self, passages: list[Passage], text: str) -> dict[str, int]:
+    def tokens(self, passages: list[Passage], text: str) -> dict[str, int]:
         return {
             "context": sum(self.count_tokens(p.chunk.text) for p in passages),
             "answer": self.count_tokens(text) if text else 0,
@@ -138,6 +159,65 @@ def _label(part: Part, whole: QuestionInfo, n_parts: int) -> str:
     if not bits:
         return ""
     return ("".join(bits) + "：") if whole.lang == "zh" else (" ".join(bits) + ": ")
+
+
+def _english_lead(
+    info: QuestionInfo,
+    figures: list[tuple[Part, compare.Figure]],
+    cited: dict[tuple[str, int, int], Citation],
+    n_parts: int,
+) -> str:
+    """For an English question answered by one quoted figure: an English sentence stating it."""
+    if n_parts != 1 or len(figures) != 1 or len(cited) != 1:
+        return ""
+    part, figure = figures[0]
+    (citation,) = cited.values()
+    what = _english_term(info.text)
+    who = body_name(part.info.bodies[0], "en") if part.info.bodies else ""
+    year = part.info.years[0] if part.info.years else None
+    sentence = english.lead(what, who, year, figure, citation.quote, f"[{citation.n}]")
+    return f"{sentence} {EN_QUOTE}"
+
+
+_ASKS_RATE = re.compile(
+    r"增速|增幅|增长率|[A-Za-z]+\s+growth\b(?!\s+(?:did|does|do|was|is))|\bgrowth\s+rate|\brate\b|\bshare\b",
+    re.IGNORECASE,
+)
+
+
+def _english_term(text: str) -> str:
+    """The question's own English words for the measure: its longest run of adjacent glossary phrases."""
+    mentions = [m for m in scan_question(text).terms if m.en]
+    runs: list[list[Any]] = []
+    for m in mentions:
+        if runs and not text[runs[-1][-1].end : m.start].strip():
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    if not runs:
+        return "the figure"
+    best = max(runs, key=lambda r: r[-1].end - r[0].start)
+    return text[best[0].start : best[-1].end]
+
+
+def _conclusion(whole: QuestionInfo, figures: list[tuple[Part, compare.Figure]], n_parts: int) -> str:
+    """For a comparison of two parts that both quote a figure, the computed direction and difference."""
+    if n_parts != 2 or len(figures) != 2:  # two parts (years or bodies), each quoting a figure
+        return ""
+    (pa, a), (pb, b) = figures
+    ya, yb = pa.info.years[:1], pb.info.years[:1]
+    same_body = pa.info.bodies[:1] == pb.info.bodies[:1]
+    over_time = bool(ya and yb and ya != yb and same_body)
+    if over_time and yb < ya:
+        (pa, a), (pb, b) = (pb, b), (pa, a)
+
+    def label(part: Part) -> str:
+        bits = [] if same_body or not part.info.bodies else [body_name(part.info.bodies[0], whole.lang)]
+        if part.info.years and not (len(set(ya + yb)) == 1 and not over_time):
+            bits.append(f"{part.info.years[0]}年" if whole.lang == "zh" else str(part.info.years[0]))
+        return ("" if whole.lang == "zh" else " ").join(bits) or part.info.text
+
+    return compare.conclude((label(pa), a), (label(pb), b), over_time, whole.lang)
 
 
 def _base_quoted(part: Part, whole: QuestionInfo, quoted: str) -> bool:
@@ -163,7 +243,7 @@ def _missing_text(part: Part, lang: str) -> str:
     return f"“{subject}”的答案" if lang == "zh" else f"the answer to “{subject}”"
 
 
-def _refusal(info: QuestionInfo, missing: list[str]) -> str:
+def refusal_text(info: QuestionInfo, missing: list[str]) -> str:
     detail = "；".join(dict.fromkeys(missing))
     if info.lang == "zh":
         return f"报告中没有找到{detail}。" if detail else f"{REFUSAL_ZH}。"

@@ -110,8 +110,14 @@ class GovQA:
                     answerer=answerer,
                     count_tokens=counter,
                     evidence_gate=self.settings.llm_evidence_gate,
+                    examples=self._example_questions,
                 )
             return self._chain
+
+    def _example_questions(self) -> list[str]:
+        from rag.examples import example_questions
+
+        return example_questions(self.documents(), self.index.document_text)
 
     def warm_up(self) -> None:
         self.embedder.warm_up()

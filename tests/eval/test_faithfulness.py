@@ -365,3 +365,15 @@ def test_llm_judge_wraps_model_failures() -> None:
 
     with pytest.raises(LLMError, match="the judge model failed on faithfulness_statements: refused"):
         LLMJudge(Broken(responses=["x"])).judge("a", [TAX19])
+
+
+def test_shown_arithmetic_on_cited_figures_is_supported() -> None:
+    from eval.arithmetic import check_arithmetic
+
+    evidence = "税收收入18亿元 ... 税收10.8亿元"
+    assert check_arithmetic("税收收入18亿元", evidence) is None  # no arithmetic: the usual checks
+    assert check_arithmetic("减少7.2亿元（10.8 − 18 = -7.2）", evidence) == ()
+    assert check_arithmetic("下降40%（-7.2 ÷ 18）", evidence) == ()
+    assert check_arithmetic("减少7.3亿元（10.8 − 18 = -7.3）", evidence)  # wrong
+    assert check_arithmetic("减少7.2亿元（10.8 − 18 = -7.2）", "只有18亿元")  # an operand not cited
+    assert check_arithmetic("下降50%（-7.2 ÷ 18）", evidence)  # wrong percent

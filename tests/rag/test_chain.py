@@ -120,7 +120,10 @@ def test_a_cited_fact(svc: GovQA, chain: AnswerChain) -> None:
 
 def test_a_comparison_cites_each_report(svc: GovQA, chain: AnswerChain) -> None:
     answer = chain.invoke("2019年和2024年精武镇税收收入分别是多少？")
-    assert answer.text == f"2019年：{TAX_2019}[1]。2024年：{TAX_2024}[2]。"  # one sentence per part
+    assert answer.text == (  # one sentence per part, then the conclusion computed from both, citing both
+        f"2019年：{TAX_2019}[1]。2024年：{TAX_2024}[2]。"
+        "比较：从2019年的18亿元到2024年的10.8亿元，减少7.2亿元（10.8 − 18 = -7.2），下降40%（-7.2 ÷ 18）[1][2]。"
+    )
     assert [c.source for c in answer.citations] == [JW2019, JW2024]
     assert_citations_exact(svc, answer)
 
@@ -137,7 +140,8 @@ def test_a_front_matter_question_quotes_the_speech_header(svc: GovQA, chain: Ans
 def test_an_english_question_gets_an_english_lead_and_chinese_quotes(svc: GovQA, chain: AnswerChain) -> None:
     answer = chain.invoke("How did Jingwu's tax revenue change from 2019 to 2024?")
     assert answer.lang == "en" and not answer.refused
-    assert answer.text == f"{EN_LEAD} 2019: “{TAX_2019}”[1]. 2024: “{TAX_2024}”[2]."
+    assert answer.text.startswith(f"{EN_LEAD} 2019: “{TAX_2019}”[1]. 2024: “{TAX_2024}”[2].")
+    assert "it fell by 7.2亿元 (10.8 − 18 = -7.2), down 40% (-7.2 ÷ 18)[1][2]." in answer.text
     assert [c.source for c in answer.citations] == [JW2019, JW2024]
     assert_citations_exact(svc, answer)
 
@@ -207,8 +211,14 @@ def test_a_comparison_base_year_the_answer_quotes_is_not_reported_missing(
 def test_filters_restrict_the_scope(chain: AnswerChain) -> None:
     question = "2019年精武镇税收收入是多少？"
     assert chain.invoke(AskInput(question, filters=Filters(document=JW2019))).citations[0].source == JW2019
-    refused = chain.invoke(AskInput(question, filters=Filters(document=ZJW)))
-    assert refused.refused and refused.text == "报告中没有找到精武镇的报告。"  # among the filtered ones
+    # the question names another report's body and year than the document filter: answered as asked
+    other = chain.invoke(AskInput(question, filters=Filters(document=ZJW)))
+    assert other.text.startswith(
+        "注意：问题问的是精武镇、2019年，与筛选的文档“2024年张家窝镇政府工作报告”不一致"
+    )
+    assert other.citations[0].source == JW2019 and other.notes
+    refused = chain.invoke(AskInput("税收收入是多少？", filters=Filters(document=ZJW)))
+    assert refused.refused  # the filtered report does not say
 
 
 def test_a_year_filter_is_the_asked_year() -> None:
@@ -400,3 +410,83 @@ def test_the_evidence_gate_lets_answerable_questions_through(svc: GovQA, counter
     model = _CountingModel(responses=[f"税收收入18亿元[{n}]。"])
     answer = llm_chain(svc, model, counter).invoke(question)
     assert model.calls == 1 and not answer.refused and "18亿元" in answer.text
+
+
+# --------------------------------------------------------------------------- small talk (issue 12.7)
+
+
+@pytest.mark.parametrize("question", ["你好", "你能做什么？", "有哪些报告？"])
+def test_a_greeting_gets_a_help_answer_not_a_refusal(chain: AnswerChain, question: str) -> None:
+    answer = chain.invoke(question)
+    assert not answer.refused and not answer.citations and not answer.retrieved
+    assert "《2019年精武镇政府工作报告》（回顾2019年，部署2020年）" in answer.text
+    assert "张家窝镇" in answer.text and "西青区" in answer.text
+    assert answer.text.count("“") >= 3  # three example questions from the corpus
+
+
+def test_an_english_greeting_gets_an_english_help_answer(chain: AnswerChain) -> None:
+    answer = chain.invoke("Which reports do you have?")
+    assert answer.lang == "en" and "Loaded (5)" in answer.text
+
+
+def test_a_follow_up_about_another_place_does_not_inherit_the_body(chain: AnswerChain) -> None:
+    history = [("2019年精武镇税收收入是多少？", TAX_2019), ("那2024年呢？", TAX_2024)]
+    answer = chain.invoke(AskInput("北京市2023年GDP是多少？", history))
+    assert answer.standalone_question == "北京市2023年GDP是多少？"
+    assert answer.refused and "精武镇" not in answer.text
+
+
+# --------------------------------------------------------------- the question wins over filters (12.5)
+
+
+def test_a_year_in_the_question_wins_over_the_year_filter(chain: AnswerChain) -> None:
+    answer = chain.invoke(AskInput("2019年精武镇税收收入是多少？", (), Filters(body="精武镇", year=2024)))
+    assert answer.text.startswith("注意：问题问的是2019年，与筛选的年份“2024年”不一致")
+    assert TAX_2019 in answer.text and answer.notes and not answer.refused
+
+
+def test_a_place_in_the_question_wins_over_the_body_filter(chain: AnswerChain) -> None:
+    answer = chain.invoke(AskInput("北京市GDP是多少？", (), Filters(body="精武镇")))
+    assert answer.refused and "北京市" in answer.text and "“精武镇”" in answer.text
+    plain = chain.invoke("北京市GDP是多少？")
+    assert plain.refused and plain.text == "报告中没有找到关于北京市的内容。"
+
+
+def test_an_english_fact_question_gets_an_english_lead_sentence(chain: AnswerChain) -> None:
+    answer = chain.invoke("How much tax revenue did Jingwu town expect in 2019?")
+    assert answer.text.startswith(
+        "Jingwu Town's tax revenue in 2019: 1.8 billion yuan (18亿元), expected (预计)[1]."
+    )
+    assert f"“{TAX_2019}”[1]" in answer.text
+
+
+# --------------------------------------------------------------------------- overviews (issue 12.1)
+
+
+def test_an_overview_question_gets_an_outline_of_the_review(svc: GovQA, chain: AnswerChain) -> None:
+    answer = chain.invoke("精武镇2019年的主要工作成绩有哪些？")
+    assert not answer.refused and answer.text.startswith(
+        "《2019年精武镇政府工作报告》“一、2019年工作回顾”部分"
+    )
+    assert "(一)经济发展的新动能进一步集聚：产业基础更加扎实[1]" in answer.text
+    assert len(answer.citations) == 6 and all(c.source == JW2019 for c in answer.citations)
+    assert_citations_exact(svc, answer)
+
+
+def test_a_whole_report_summary_covers_review_and_plan(chain: AnswerChain) -> None:
+    answer = chain.invoke("总结一下2019年精武镇政府工作报告")
+    assert "一、2019年工作回顾 › " in answer.text and "二、2020年工作安排 › " in answer.text
+
+
+# ------------------------------------------------------------------ counting and listing (12.4)
+
+
+def test_a_counting_question_quotes_every_matching_clause(svc: GovQA, chain: AnswerChain) -> None:
+    answer = chain.invoke("2024年精武镇新增了多少家企业？")
+    assert len(answer.citations) >= 2 and all(c.source == JW2024 for c in answer.citations)
+    assert "新增注册企业861个" in answer.text and "11家纳统企业" in answer.text
+    assert_citations_exact(svc, answer)
+
+
+def test_a_fact_question_still_quotes_one_clause(chain: AnswerChain) -> None:
+    assert len(chain.invoke("2019年精武镇税收收入是多少？").citations) == 1

@@ -262,3 +262,36 @@ def test_condense_with_llm_passes_known_bodies_to_the_fallback() -> None:
 )
 def test_clean_llm_question(raw: str, clean: str) -> None:
     assert clean_llm_question(raw) == clean
+
+
+# ------------------------------------------------- mixed-body conversations (issue 12.6): no leaks
+
+MIXED = [
+    ("精武镇2019年税收收入是多少？", ""),
+    ("那2024年呢？", ""),
+    ("它的固定资产投资呢", ""),
+]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "北京市2023年GDP是多少？",
+        "天津市的税收是多少？",
+        "河北省的财政收入是多少？",
+        "杨柳青镇的税收是多少？",
+        "张家窝镇2023年规上工业总产值是多少？",
+        "What was Beijing's GDP in 2023?",
+    ],
+)
+def test_a_follow_up_naming_its_own_place_keeps_it(question: str) -> None:
+    known = ["精武镇", "张家窝镇", "西青区"]
+    assert condense(question, MIXED, known_bodies=known) == question
+
+
+def test_only_an_elliptical_follow_up_inherits_in_a_mixed_body_conversation() -> None:
+    known = ["精武镇", "张家窝镇", "西青区"]
+    history = [*MIXED, ("北京市2023年GDP是多少？", "")]
+    assert condense("那2022年呢？", history, known_bodies=known) == "北京市2022年GDP是多少？"
+    assert condense("北京市呢？", MIXED, known_bodies=known) == "北京市2024年固定资产投资是多少？"
+    assert condense("张家窝镇呢？", MIXED, known_bodies=known) == "张家窝镇2024年固定资产投资是多少？"

@@ -21,8 +21,8 @@ import gradio as gr
 
 from govqa.errors import GovQAError, InputFileError
 from govqa.types import Filters
+from rag.examples import example_questions
 from ui.access import SESSION_COOKIE, Access, KeyRing, Principal, RateLimiter
-from ui.examples import example_questions
 from ui.feedback import Feedback, FeedbackStore
 from ui.jobs import IngestJobs, QueueFull
 from ui.uploads import discard_upload, in_upload_folder

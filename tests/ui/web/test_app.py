@@ -152,12 +152,15 @@ def test_english_comparison_cites_both_years(ask: Callable[..., tuple[Any, ...]]
 
 def test_filters_narrow_the_scope(ask: Callable[..., tuple[Any, ...]], service: GovQA) -> None:
     q = "2019年精武镇税收收入是多少？"
-    assert "gq-refused" in bot(ask(q, body="张家窝镇")[0])
+    # the question names 精武镇 and 2019: it wins over contradicting filters, with a visible note (issue 12.5)
+    overridden = bot(ask(q, body="张家窝镇")[0])
+    assert "注意：问题问的是精武镇" in overridden and "18亿元" in overridden
+    assert "gq-refused" in bot(ask("税收收入是多少？", year="2030")[0])
     assert "10.8亿元" in bot(ask("精武镇税收收入是多少？", year="2024")[0])
     jingwu_2019 = next(r.doc_id for r in service.documents() if r.meta.title == "2019年精武镇政府工作报告")
     zjw_2024 = next(r.doc_id for r in service.documents() if r.meta.title == "2024年张家窝镇政府工作报告")
     assert "18亿元" in bot(ask(q, body="精武镇", year="2019", document=jingwu_2019)[0])
-    assert "gq-refused" in bot(ask(q, document=zjw_2024)[0])
+    assert "与筛选的文档“2024年张家窝镇政府工作报告”不一致" in bot(ask(q, document=zjw_2024)[0])
 
 
 def test_make_filters() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from govqa.types import DocumentMeta
-from ui.examples import example_questions, figure_question
+from rag.examples import example_questions, figure_question
 
 
 @dataclass
