@@ -24,11 +24,14 @@ class DocumentMeta:
     speaker_role: str = ""  # e.g. 镇长
     years_reviewed: tuple[int, ...] = ()
     years_planned: tuple[int, ...] = ()
+    ocr_engine: str = ""  # e.g. "tesseract 5.3.0 (chi_sim)" when some pages were read by OCR
+    ocr_pages: tuple[int, ...] = ()  # 1-based numbers of the pages whose text came from OCR
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["years_reviewed"] = list(self.years_reviewed)
         d["years_planned"] = list(self.years_planned)
+        d["ocr_pages"] = list(self.ocr_pages)
         return d
 
     @classmethod
@@ -41,7 +44,16 @@ class DocumentMeta:
             speaker_role=str(d.get("speaker_role", "")),
             years_reviewed=tuple(int(y) for y in d.get("years_reviewed", ())),
             years_planned=tuple(int(y) for y in d.get("years_planned", ())),
+            ocr_engine=str(d.get("ocr_engine", "")),
+            ocr_pages=tuple(int(p) for p in d.get("ocr_pages", ())),
         )
+
+    @property
+    def ocr_note(self) -> str:
+        """ "text of pages 1-3 read by OCR (tesseract …)" when OCR was used, else ""."""
+        if not self.ocr_engine:
+            return ""
+        return f"text of page(s) {page_ranges(self.ocr_pages)} read by OCR ({self.ocr_engine}); check figures"
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -84,6 +96,9 @@ class Chunk:
     end: int
     meta: DocumentMeta
     ordinal: int = 0  # position of the chunk within its document
+    # shown and embedded before ``text`` but not part of the document text: the caption and header rows
+    # of a table repeated on a chunk cut from the middle of a long table
+    lead: str = ""
 
     @property
     def context(self) -> str:
@@ -93,8 +108,9 @@ class Chunk:
 
     @property
     def embed_text(self) -> str:
-        """What the embedder and BM25 see: context line, then the body."""
-        return f"{self.context}\n{self.text}" if self.context else self.text
+        """What the embedder and BM25 see: context line, then the (table lead and) body."""
+        body = f"{self.lead}\n{self.text}" if self.lead else self.text
+        return f"{self.context}\n{body}" if self.context else body
 
     @property
     def heading(self) -> str:
@@ -111,6 +127,7 @@ class Chunk:
             "end": self.end,
             "meta": self.meta.to_dict(),
             "ordinal": self.ordinal,
+            **({"lead": self.lead} if self.lead else {}),
         }
 
     @classmethod
@@ -125,6 +142,7 @@ class Chunk:
             end=int(d["end"]),
             meta=DocumentMeta.from_dict(d.get("meta", {})),
             ordinal=int(d.get("ordinal", 0)),
+            lead=str(d.get("lead", "")),
         )
 
 
@@ -167,6 +185,8 @@ class Citation:
     end: int
     passage: str = ""  # the whole chunk body the quote sits in (for highlighting)
     passage_start: int = 0  # offset of ``passage`` in the document's cleaned text
+    lead: str = ""  # the table caption and header rows shown before ``passage`` (see ``Chunk.lead``)
+    ocr_note: str = ""  # set when the document's text was (partly) read by OCR (``DocumentMeta.ocr_note``)
 
     @property
     def heading(self) -> str:
@@ -211,3 +231,17 @@ class Answer:
             "tokens": dict(self.tokens),
             "warnings": list(self.warnings),
         }
+
+
+def page_ranges(pages: tuple[int, ...] | list[int]) -> str:
+    """``(1, 2, 3, 5)`` -> ``"1-3, 5"``."""
+    out: list[str] = []
+    nums = sorted(set(pages))
+    i = 0
+    while i < len(nums):
+        j = i
+        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+            j += 1
+        out.append(str(nums[i]) if i == j else f"{nums[i]}-{nums[j]}")
+        i = j + 1
+    return ", ".join(out)

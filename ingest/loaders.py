@@ -1,7 +1,9 @@
 """Files → raw text.
 
-One loader per format (.txt/.md, .pdf with a text layer, .docx). Anything we cannot read as a report
-raises ``InputFileError`` naming the file and the reason, so a batch can report it and go on.
+One loader per format: .txt/.md, .pdf (``ingest.pdf_layout``: text layer in reading order, tables as
+Markdown, scanned pages through OCR), .docx (paragraphs and tables in document order), and page images
+.png/.jpg (``ingest.ocr``). Anything we cannot read as a report raises ``InputFileError`` naming the file
+and the reason, so a batch can report it and go on.
 """
 
 from __future__ import annotations
@@ -13,13 +15,18 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from govqa.errors import InputFileError
+from ingest.ocr import OcrEngine, OcrUnavailable, open_image
+from ingest.pdf_layout import PageProgress, read_pdf
+from ingest.tables import to_markdown
 
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
-SUPPORTED_SUFFIXES = (*TEXT_SUFFIXES, ".pdf", ".docx")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+SUPPORTED_SUFFIXES = (*TEXT_SUFFIXES, ".pdf", ".docx", *IMAGE_SUFFIXES)
 _MIN_CHARS = 20  # less than this is not a report
 
 
@@ -28,10 +35,31 @@ class LoadedFile:
     source: str  # file name only; never a path
     text: str
     sha256: str
+    ocr_engine: str = ""  # the engine that read some pages (``OcrEngine.label``), "" when none did
+    ocr_pages: tuple[int, ...] = ()  # 1-based pages read by OCR (an image is page 1)
+    warnings: tuple[str, ...] = ()  # pages that could not be read while the rest could
 
 
-def load_bytes(name: str, data: bytes, *, max_bytes: int) -> LoadedFile:
-    """Decode one file's bytes by its suffix. ``name`` is used for the error messages and the source."""
+@dataclass(frozen=True)
+class _Read:
+    text: str
+    ocr_pages: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def load_bytes(
+    name: str,
+    data: bytes,
+    *,
+    max_bytes: int,
+    progress: PageProgress | None = None,
+    ocr: OcrEngine | None = None,
+) -> LoadedFile:
+    """Decode one file's bytes by its suffix. ``name`` is used for the error messages and the source.
+
+    ``progress(done, total)`` is called per page of a PDF; ``ocr`` reads scanned pages and images
+    (default: Tesseract in Simplified Chinese and English).
+    """
     source = Path(name).name
     suffix = Path(source).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -47,14 +75,33 @@ def load_bytes(name: str, data: bytes, *, max_bytes: int) -> LoadedFile:
             f"the file is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
             "(raise GOVQA_MAX_FILE_MB to allow it)",
         )
-    reader = _READERS[suffix]
-    text = reader(source, data)
+    engine = ocr or OcrEngine()
+    try:
+        if suffix == ".pdf":
+            read = _read_pdf(source, data, engine, progress)
+        elif suffix in IMAGE_SUFFIXES:
+            read = _read_image(source, data, engine)
+        else:
+            read = _Read(_READERS[suffix](source, data))
+        label = engine.label if read.ocr_pages else ""
+    except OcrUnavailable as e:
+        raise InputFileError(source, f"the file needs OCR, but {e}") from None
+    text = read.text
     if len(text.strip()) < _MIN_CHARS:
         raise InputFileError(source, f"the file holds almost no text ({len(text.strip())} characters)")
-    return LoadedFile(source=source, text=text, sha256=hashlib.sha256(data).hexdigest())
+    return LoadedFile(
+        source=source,
+        text=text,
+        sha256=hashlib.sha256(data).hexdigest(),
+        ocr_engine=label,
+        ocr_pages=read.ocr_pages,
+        warnings=read.warnings,
+    )
 
 
-def load_file(path: Path, *, max_bytes: int) -> LoadedFile:
+def load_file(
+    path: Path, *, max_bytes: int, progress: PageProgress | None = None, ocr: OcrEngine | None = None
+) -> LoadedFile:
     if not path.is_file():
         raise InputFileError(str(path), "not a file (or it does not exist)")
     size = path.stat().st_size
@@ -64,7 +111,7 @@ def load_file(path: Path, *, max_bytes: int) -> LoadedFile:
             f"the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
             "(raise GOVQA_MAX_FILE_MB to allow it)",
         )
-    return load_bytes(path.name, path.read_bytes(), max_bytes=max_bytes)
+    return load_bytes(path.name, path.read_bytes(), max_bytes=max_bytes, progress=progress, ocr=ocr)
 
 
 def _read_text(source: str, data: bytes) -> str:
@@ -101,26 +148,43 @@ def _mostly_printable(text: str) -> bool:
     return bad / len(text) < 0.01
 
 
-def _read_pdf(source: str, data: bytes) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+def _read_pdf(source: str, data: bytes, ocr: OcrEngine, progress: PageProgress | None) -> _Read:
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+    from pdfminer.pdfparser import PDFSyntaxError
+    from pdfplumber.utils.exceptions import PdfminerException
 
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise InputFileError(source, "the PDF is encrypted; decrypt it and try again")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except InputFileError:
+        pdf = read_pdf(data, ocr=ocr, progress=progress)
+    except OcrUnavailable:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
+    except (PDFPasswordIncorrect, PdfminerException) as e:
+        if "password" in repr(e).lower() or isinstance(e, PDFPasswordIncorrect):
+            raise InputFileError(source, "the PDF is encrypted; decrypt it and try again") from None
         raise InputFileError(source, f"cannot read the PDF ({e})") from None
-    text = "\n".join(pages)
+    except (PDFSyntaxError, ValueError, KeyError, TypeError, OSError) as e:
+        raise InputFileError(source, f"cannot read the PDF ({e})") from None
+    text = pdf.text
     if len(text.strip()) < _MIN_CHARS:
+        if pdf.failed:
+            raise InputFileError(source, "no page could be read: " + "; ".join(pdf.failed))
         raise InputFileError(
             source,
-            "the PDF has no text layer (a scan?). OCR is not supported: convert it to text first",
+            f"the PDF holds no text: no text layer, and OCR of {len(pdf.ocr_pages)} page(s) found none "
+            "(a blank or very faint scan?)",
         )
-    return text
+    return _Read(text, tuple(pdf.ocr_pages), tuple(pdf.failed))
+
+
+def _read_image(source: str, data: bytes, ocr: OcrEngine) -> _Read:
+    try:
+        image = open_image(data)
+    except (OSError, ValueError) as e:
+        raise InputFileError(source, f"cannot read the image ({e})") from None
+    try:
+        text = ocr.read(image)
+    except (RuntimeError, OSError) as e:
+        raise InputFileError(source, f"OCR failed ({e})") from None
+    return _Read(text, (1,))
 
 
 def _read_docx(source: str, data: bytes) -> str:
@@ -133,18 +197,26 @@ def _read_docx(source: str, data: bytes) -> str:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as e:
         raise InputFileError(source, f"cannot read the .docx ({e})") from None
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            lines.append("\t".join(cell.text for cell in row.cells))
+    from docx.table import Table
+
+    lines: list[str] = []
+    for block in document.iter_inner_content():  # paragraphs and tables in document order
+        if isinstance(block, Table):
+            lines.append(to_markdown([_docx_row(row) for row in block.rows]))
+        else:
+            lines.append(block.text)
     return "\n".join(lines)
+
+
+def _docx_row(row: Any) -> list[str]:
+    """A row's cells; a merged cell repeats in every grid column it spans, so columns stay aligned."""
+    return [cell.text for cell in row.cells]
 
 
 _READERS: dict[str, Callable[[str, bytes], str]] = {
     ".txt": _read_text,
     ".md": _read_text,
     ".markdown": _read_text,
-    ".pdf": _read_pdf,
     ".docx": _read_docx,
 }
 
@@ -157,7 +229,9 @@ def expand_paths(paths: list[Path]) -> tuple[list[Path], list[InputFileError]]:
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES)
             if not found:
-                errors.append(InputFileError(str(p), "the folder holds no .txt/.md/.pdf/.docx files"))
+                errors.append(
+                    InputFileError(str(p), "the folder holds no .txt/.md/.pdf/.docx/.png/.jpg files")
+                )
             files.extend(found)
         elif p.exists():
             files.append(p)

@@ -23,7 +23,7 @@ from vectorstore.base import Corpus
 
 log = logging.getLogger(__name__)
 
-# progress(stage, done, total): stage is "files" or "embed"
+# progress(stage, done, total): stage is "files", "pages" (of one PDF, OCR included) or "embed"
 ProgressFn = Callable[[str, int, int], None]
 EMBED_BATCH = 32
 
@@ -36,6 +36,7 @@ class FileOutcome:
     chunks: int = 0
     embedded: int = 0
     reason: str = ""
+    warnings: tuple[str, ...] = ()  # e.g. a page OCR could not read, while the rest was ingested
 
 
 @dataclass
@@ -92,7 +93,11 @@ class Ingestor:
         report = IngestReport(outcomes=[_failed(e) for e in errors])
         for i, path in enumerate(files):
             try:
-                loaded = load_file(path, max_bytes=self.max_file_bytes)
+                loaded = load_file(
+                    path,
+                    max_bytes=self.max_file_bytes,
+                    progress=lambda done, total: self.progress("pages", done, total),
+                )
             except InputFileError as e:
                 report.outcomes.append(_failed(e))
             else:
@@ -115,7 +120,13 @@ class Ingestor:
         existing = self.index.find_by_source(loaded.source)
         if existing is not None and existing.sha256 == loaded.sha256 and not force:
             return FileOutcome(loaded.source, "unchanged", existing.doc_id, existing.chunk_count, 0)
-        doc = make_document(loaded.source, loaded.text, loaded.sha256)
+        doc = make_document(
+            loaded.source,
+            loaded.text,
+            loaded.sha256,
+            ocr_engine=loaded.ocr_engine,
+            ocr_pages=loaded.ocr_pages,
+        )
         chunks = split_document(doc, max_tokens=self.max_tokens, overlap_tokens=self.overlap_tokens)
         if not chunks:
             raise InputFileError(loaded.source, "no text left to index after cleaning")
@@ -131,7 +142,11 @@ class Ingestor:
                 vectors[i] = known[c.chunk_id]
         self.index.replace_document(doc, chunks, vectors)
         status = "updated" if existing is not None else "added"
-        return FileOutcome(loaded.source, status, doc.doc_id, len(chunks), len(todo))
+        for w in loaded.warnings:
+            log.warning("%s: %s", loaded.source, w)
+        return FileOutcome(
+            loaded.source, status, doc.doc_id, len(chunks), len(todo), warnings=loaded.warnings
+        )
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         parts = []
