@@ -156,7 +156,11 @@ def evaluate(
     base = None
     reports = sorted(p for p in reports_dir.iterdir() if p.suffix in (".txt", ".md"))
     reports = [p for p in reports if p.name != "README.md"]
-    if baseline:
+    if baseline and not reports:
+        log.warning(
+            "no .txt/.md reports in %s: the LangChain baseline (text files only) is skipped", reports_dir
+        )
+    if baseline and reports:
         base = run_baseline(reports, service.embedder, items, judge)
         write_results(base.rows, out.with_name(out.stem + ".baseline" + out.suffix))
     titles = {r.source: r.meta.title for r in service.documents()}

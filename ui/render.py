@@ -101,7 +101,9 @@ def citation_card(citation: Citation, *, lang: str = "zh", open_: bool = False) 
         f'<details class="gq-card"{" open" if open_ else ""}>'
         f'<summary><span class="gq-n">[{citation.n}]</span> <span class="gq-where">{esc(place)}</span></summary>'
         f'<div class="gq-src">{esc(citation.source)} · {lab["chars"]} {citation.start}–{citation.end}</div>'
-        f'<blockquote class="gq-passage">{highlight(citation)}</blockquote>'
+        + (f'<div class="gq-ocr">{esc(citation.ocr_note)}</div>' if citation.ocr_note else "")
+        + f'<blockquote class="gq-passage">{esc(citation.lead) + chr(10) if citation.lead else ""}'
+        f"{highlight(citation)}</blockquote>"
         "</details>"
     )
 
