@@ -17,6 +17,7 @@ import gradio as gr
 
 from govqa.api.security import KeyRing
 from govqa.errors import GovQAError, InputFileError
+from govqa.types import page_ranges
 from ingest.loaders import load_bytes
 from rag.scope import Filters
 from ui.render import answer_html, error_html, esc, pending_html, user_html
@@ -170,17 +171,23 @@ class Handlers:
         limit = int(self.service.settings.max_file_mb * 1024 * 1024)
         for i, path in enumerate(paths):
             progress((i, len(paths)), desc=f"{path.name}", unit="files")
-            lines.append(self._ingest_one(path, limit))
+
+            def pages(
+                done: int, total: int, name: str = path.name
+            ) -> None:  # per page of a PDF (OCR included)
+                progress((done, total), desc=f"{name}: page {done}/{total}", unit="pages")
+
+            lines.append(self._ingest_one(path, limit, pages))
         if not paths:
             lines.append(file_result_html("", False, "choose one or more .txt, .md, .pdf or .docx files"))
         return ("".join(lines), *self.refresh(body, year, document))
 
-    def _ingest_one(self, path: Path, limit: int) -> str:
+    def _ingest_one(self, path: Path, limit: int, pages: Any = None) -> str:
         name = path.name
         try:
             if path.stat().st_size > limit:  # refuse before reading a huge file into memory
                 raise InputFileError(name, f"the file is over the {limit / 1e6:.1f} MB limit")
-            loaded = load_bytes(name, path.read_bytes(), max_bytes=limit)
+            loaded = load_bytes(name, path.read_bytes(), max_bytes=limit, progress=pages)
             outcome = self.service.ingest_loaded(loaded)
         except InputFileError as e:
             return file_result_html(name, False, e.reason)
@@ -196,6 +203,10 @@ class Handlers:
             "updated": f"updated: {outcome.chunks} chunks (id {outcome.doc_id})",
             "unchanged": f"unchanged: already ingested (id {outcome.doc_id})",
         }.get(outcome.status, outcome.status)
+        if loaded.ocr_pages:
+            detail += f"; OCR of page(s) {page_ranges(loaded.ocr_pages)} ({loaded.ocr_engine})"
+        if outcome.warnings:
+            detail += "; " + "; ".join(outcome.warnings)
         return file_result_html(outcome.source, True, detail)
 
     def ask_delete(self, doc_id: str | None) -> tuple[str, Any]:

@@ -301,3 +301,31 @@ def test_with_keys_document_changes_need_an_admin_key(service: GovQA, tmp_path: 
 def test_without_keys_the_admin_key_box_is_hidden(demo: gr.Blocks) -> None:
     key_box = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "gq-admin-key")
     assert key_box.visible is False
+
+
+@pytest.mark.ocr
+@pytest.mark.slow
+def test_scanned_pdf_upload_reports_pages_then_answers_with_an_ocr_note(
+    demo: gr.Blocks, tmp_path: Path
+) -> None:
+    from eval.real_files import scanned_pdf, text_pdf
+
+    pytest.importorskip("reportlab")
+    text = (
+        "2025年测试镇政府工作报告\n——2025年1月10日在测试镇第一届人民代表大会第三次会议上\n测试镇镇长 张三\n"
+        "各位代表：\n一、2024年工作回顾\n2024年全镇实现税收收入3.6亿元，同比增长8%。\n"
+        "二、2025年工作安排\n2025年全镇税收收入力争达到4亿元。"
+    )
+    scan = scanned_pdf(text_pdf(text, tmp_path / "t.pdf"), tmp_path / "测试镇扫描件.pdf", dpi=150)
+    calls: list[tuple[Any, str]] = []
+
+    def progress(value: Any, desc: str = "", unit: str = "") -> None:
+        calls.append((value, desc))
+
+    result, *_ = wired(demo, "upload")([str(scan)], progress=progress)
+    assert "✔ <b>测试镇扫描件.pdf</b> — added: " in result and "OCR of page(s) 1 (tesseract" in result
+    assert ((1, 1), "测试镇扫描件.pdf: page 1/1") in calls
+    chat, _, _ = last(wired(demo, "ask")("测试镇2024年税收收入是多少？", [], [], ALL, ALL, ALL))
+    html = bot(chat)
+    assert "3.6亿元" in html and "gq-refused" not in html
+    assert "read by OCR (tesseract" in html
