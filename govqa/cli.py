@@ -294,6 +294,7 @@ def eval_cmd(
     from eval.metrics import format_summary
     from eval.run import evaluate
     from govqa.service import SAMPLES_DIR
+    from ingest.loaders import SUPPORTED_SUFFIXES
 
     if report is not None and str(report) in ("", "."):
         report = None  # --report "" : no report
@@ -306,7 +307,7 @@ def eval_cmd(
             [
                 p
                 for p in sorted(reports_dir.glob("*"))
-                if p.suffix in (".txt", ".md", ".pdf", ".docx") and p.name != "README.md"
+                if p.suffix in SUPPORTED_SUFFIXES and p.name != "README.md"
             ],
             progress=bars,
         )

@@ -31,7 +31,7 @@ EXAMPLES = [
     "How did Jingwu's tax revenue change from 2019 to 2024?",
     "2023年精武镇税收收入是多少？",
 ]
-SUPPORTED = ".txt, .md, .pdf, .docx"
+SUPPORTED = ".txt, .md, .pdf, .docx, .png, .jpg"
 
 
 @cache

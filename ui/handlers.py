@@ -179,7 +179,9 @@ class Handlers:
 
             lines.append(self._ingest_one(path, limit, pages))
         if not paths:
-            lines.append(file_result_html("", False, "choose one or more .txt, .md, .pdf or .docx files"))
+            lines.append(
+                file_result_html("", False, "choose one or more .txt, .md, .pdf, .docx, .png or .jpg files")
+            )
         return ("".join(lines), *self.refresh(body, year, document))
 
     def _ingest_one(self, path: Path, limit: int, pages: Any = None) -> str:

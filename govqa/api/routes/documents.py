@@ -61,7 +61,7 @@ def list_documents(request: Request) -> DocumentList:
 
 @router.post(
     "/documents",
-    summary="Upload a report (.txt .md .pdf .docx)",
+    summary="Upload a report (.txt .md .pdf .docx .png .jpg)",
     description="Multipart form with one `file` field. Ingests it at once (201 when added; 200 when it "
     "replaced or matched a document of the same name). A file that cannot be read as a report is "
     "refused with 400 and the index is left as it was. Needs an admin key when keys are configured.",
