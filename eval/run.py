@@ -164,7 +164,11 @@ def evaluate(
         base = run_baseline(reports, service.embedder, items, judge)
         write_results(base.rows, out.with_name(out.stem + ".baseline" + out.suffix))
     titles = {r.source: r.meta.title for r in service.documents()}
-    meta = run_meta_eval(items, judge, report_passage_lookup(reports_dir, titles))
+    meta = None
+    if reports:  # the judge's meta-evaluation quotes the gold .txt reports
+        meta = run_meta_eval(items, judge, report_passage_lookup(reports_dir, titles))
+    else:
+        log.warning("no .txt/.md reports in %s: the judge's meta-evaluation is skipped", reports_dir)
     failures = check_gate(govqa.summary, meta, thresholds) if thresholds is not None else []
     outcome = EvalOutcome(govqa, base, meta, failures, time.perf_counter() - t0, thresholds is not None)
     if report_dir is not None:
