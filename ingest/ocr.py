@@ -16,6 +16,7 @@ import functools
 import io
 import logging
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LANG = "chi_sim+eng"  # chi_sim reads digits and Latin too; eng helps with English words in reports
 DPI = 300  # Tesseract's recommended resolution for body text
+# Tesseract's chi_sim reads the em-dash pair opening a delivery line ("——2024年1月…在…会议上") as "一一"
+_DASHES_AS_ONES = re.compile(r"(?m)^([ \t]*)[一—－-][ \t]*[一—－-][ \t]*(?=\d)")
 _INSTALL_HINT = "install it with `apt-get install tesseract-ocr tesseract-ocr-chi-sim` (scripts/install.sh)"
 
 
@@ -64,7 +67,13 @@ class OcrEngine:
         # Tesseract's OpenMP threads cost more than they gain on a small shared machine: one page took
         # 28 s with them and 11.6 s without on 2 busy cores. A limit set by the deployment wins.
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-        return str(pytesseract.image_to_string(image, lang=self.lang, config=f"--psm {self.psm}"))
+        text = str(pytesseract.image_to_string(image, lang=self.lang, config=f"--psm {self.psm}"))
+        return repair_ocr_text(text)
+
+
+def repair_ocr_text(text: str) -> str:
+    """Undo OCR confusions a later stage depends on: a line opening "一一2024年…" is "——2024年…"."""
+    return _DASHES_AS_ONES.sub(r"\1——", text)
 
 
 @functools.cache

@@ -113,3 +113,10 @@ def test_missing_tesseract_says_what_to_install(scan: Path, monkeypatch: pytest.
     finally:
         ocr._tesseract_version.cache_clear()
     assert "needs OCR" in ei.value.reason and "tesseract-ocr-chi-sim" in ei.value.reason
+
+
+def test_repair_ocr_text_restores_the_delivery_dashes_only() -> None:
+    from ingest.ocr import repair_ocr_text
+
+    assert repair_ocr_text("一一2019 年12月28日在\n 一 一 2024年") == "——2019 年12月28日在\n ——2024年"
+    assert repair_ocr_text("一一是加快发展\n第一一2") == "一一是加快发展\n第一一2"
