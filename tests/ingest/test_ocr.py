@@ -120,3 +120,16 @@ def test_repair_ocr_text_restores_the_delivery_dashes_only() -> None:
 
     assert repair_ocr_text("一一2019 年12月28日在\n 一 一 2024年") == "——2019 年12月28日在\n ——2024年"
     assert repair_ocr_text("一一是加快发展\n第一一2") == "一一是加快发展\n第一一2"
+
+
+def test_body_name_misread_in_the_title_block_is_taken_from_the_text() -> None:
+    from ingest.document import make_document
+
+    raw = (
+        "政府工作报告\n——2024年1月18日在天津市西青区张家窝镇第十九届人民代表大会第八次会议上\n"
+        "张家帘镇镇长赵林\n各位代表:\n现在，我代表张家帘镇人民政府向大会作工作报告，请予审议。\n"
+        "一、2023年工作回顾\n2023年张家窝镇经济平稳增长，张家窝镇人民生活改善，张家窝镇社会稳定。"
+    )
+    doc = make_document("004.pdf", raw, "0" * 64, ocr_engine="tesseract", ocr_pages=(1,))
+    assert doc.meta.body == "张家窝镇"
+    assert "张家帘镇" not in doc.meta.title
