@@ -5,7 +5,8 @@ markdown ``**`` removed, all whitespace removed ("18 亿元" == "18亿元"), tho
 
 Definitions (an item is *answerable* unless its type is ``unanswerable``):
 
-- A gold source is *hit* by a retrieved passage of the same ``source`` file when the passage contains the
+- A gold source is *hit* by a retrieved passage of the same ``source`` file (``same_report``: the same
+  name up to the suffix, so ``003_….txt`` gold sources are found in ``003_….pdf``) when the passage contains the
   whole quote, or a prefix or suffix of it that is at least 60% of the quote (or at least
   ``MIN_PART_CHARS`` long and holding one of the item's answer values), or when two retrieved passages of
   that file together cover the quote (a prefix in one, the rest in the other: a quote straddling a chunk
@@ -36,6 +37,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from pathlib import PurePath
 from typing import Any
 
 from eval.golden import GoldenItem, GoldenSource
@@ -51,6 +53,15 @@ MIN_OVERLAP_CHARS = 8
 
 _WS = re.compile(r"\s+")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+
+
+def same_report(source: str, gold_file: str) -> bool:
+    """Is ``source`` (an ingested file name) the report ``gold_file`` names, in any format?
+
+    The golden set names the .txt samples; the same report as .pdf, scanned .pdf or .docx
+    (``eval.real_files``) has the same name up to its suffix.
+    """
+    return source == gold_file or PurePath(source).stem == PurePath(gold_file).stem
 
 
 def squash(text: str) -> str:
@@ -172,7 +183,7 @@ def source_hit_rank(
     vals = [v for v in (squash(v) for v in values) if v and v in quote]
     seen: list[tuple[int, int]] = []  # (longest quote prefix, longest quote suffix) in earlier passages
     for rank, p in enumerate(retrieved, start=1):
-        if p.source != source.file:
+        if not same_report(p.source, source.file):
             continue
         text = squash(p.text)
         pre, suf = _longest_prefix_in(quote, text), _longest_suffix_in(quote, text)
@@ -249,7 +260,8 @@ def citation_recall(item: GoldenItem, citations: Sequence[CitedText]) -> float |
     if not item.sources:
         return None
     covered = sum(
-        any(c.source == s.file and texts_overlap(c.text, s.quote) for c in citations) for s in item.sources
+        any(same_report(c.source, s.file) and texts_overlap(c.text, s.quote) for c in citations)
+        for s in item.sources
     )
     return covered / len(item.sources)
 
@@ -261,7 +273,7 @@ def citation_precision(item: GoldenItem, citations: Sequence[CitedText]) -> floa
     values = [squash(v) for v in answer_values(item) if squash(v)]
 
     def supports(c: CitedText) -> bool:
-        if any(c.source == s.file and texts_overlap(c.text, s.quote) for s in item.sources):
+        if any(same_report(c.source, s.file) and texts_overlap(c.text, s.quote) for s in item.sources):
             return True
         text = squash(c.text)
         return any(v in text for v in values)

@@ -134,11 +134,19 @@ def evaluate(
     base = None
     reports = sorted(p for p in reports_dir.iterdir() if p.suffix in (".txt", ".md"))
     reports = [p for p in reports if p.name != "README.md"]
-    if baseline:
+    if baseline and not reports:
+        log.warning(
+            "no .txt/.md reports in %s: the LangChain baseline (text files only) is skipped", reports_dir
+        )
+    if baseline and reports:
         base = run_baseline(reports, service.embedder, items, judge)
         write_results(base.rows, out.with_name(out.stem + ".baseline" + out.suffix))
     titles = {r.source: r.meta.title for r in service.documents()}
-    meta = run_meta_eval(items, judge, report_passage_lookup(reports_dir, titles))
+    meta = None
+    if reports:  # the judge's meta-evaluation quotes the gold .txt reports
+        meta = run_meta_eval(items, judge, report_passage_lookup(reports_dir, titles))
+    else:
+        log.warning("no .txt/.md reports in %s: the judge's meta-evaluation is skipped", reports_dir)
     failures = check_gate(govqa.summary, meta, thresholds) if thresholds is not None else []
     splits = split_summaries(items, govqa.rows, govqa.faithfulness)
     outcome = EvalOutcome(

@@ -28,11 +28,14 @@ class DocumentMeta:
     years_reviewed: tuple[int, ...] = ()
     years_planned: tuple[int, ...] = ()
     meeting: str = ""  # e.g. 第十四届全国人民代表大会第三次会议
+    ocr_engine: str = ""  # e.g. "tesseract 5.3.0 (chi_sim)" when some pages were read by OCR
+    ocr_pages: tuple[int, ...] = ()  # 1-based numbers of the pages whose text came from OCR
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["years_reviewed"] = list(self.years_reviewed)
         d["years_planned"] = list(self.years_planned)
+        d["ocr_pages"] = list(self.ocr_pages)
         return d
 
     @classmethod
@@ -46,6 +49,8 @@ class DocumentMeta:
             meeting=str(d.get("meeting", "")),
             years_reviewed=tuple(int(y) for y in d.get("years_reviewed", ())),
             years_planned=tuple(int(y) for y in d.get("years_planned", ())),
+            ocr_engine=str(d.get("ocr_engine", "")),
+            ocr_pages=tuple(int(p) for p in d.get("ocr_pages", ())),
         )
 
     @property
@@ -57,6 +62,13 @@ class DocumentMeta:
             for name, value in (("body", self.body), ("date", self.date), ("years", self.years))
             if not value
         )
+
+    @property
+    def ocr_note(self) -> str:
+        """ "text of pages 1-3 read by OCR (tesseract …)" when OCR was used, else ""."""
+        if not self.ocr_engine:
+            return ""
+        return f"text of page(s) {page_ranges(self.ocr_pages)} read by OCR ({self.ocr_engine}); check figures"
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -99,6 +111,9 @@ class Chunk:
     end: int
     meta: DocumentMeta
     ordinal: int = 0  # position of the chunk within its document
+    # shown and embedded before ``text`` but not part of the document text: the caption and header rows
+    # of a table repeated on a chunk cut from the middle of a long table
+    lead: str = ""
 
     @property
     def context(self) -> str:
@@ -108,8 +123,9 @@ class Chunk:
 
     @property
     def embed_text(self) -> str:
-        """What the embedder and BM25 see: context line, then the body."""
-        return f"{self.context}\n{self.text}" if self.context else self.text
+        """What the embedder and BM25 see: context line, then the (table lead and) body."""
+        body = f"{self.lead}\n{self.text}" if self.lead else self.text
+        return f"{self.context}\n{body}" if self.context else body
 
     @property
     def heading(self) -> str:
@@ -126,6 +142,7 @@ class Chunk:
             "end": self.end,
             "meta": self.meta.to_dict(),
             "ordinal": self.ordinal,
+            **({"lead": self.lead} if self.lead else {}),
         }
 
     @classmethod
@@ -140,6 +157,7 @@ class Chunk:
             end=int(d["end"]),
             meta=DocumentMeta.from_dict(d.get("meta", {})),
             ordinal=int(d.get("ordinal", 0)),
+            lead=str(d.get("lead", "")),
         )
 
 
@@ -182,6 +200,8 @@ class Citation:
     end: int
     passage: str = ""  # the whole chunk body the quote sits in (for highlighting)
     passage_start: int = 0  # offset of ``passage`` in the document's cleaned text
+    lead: str = ""  # the table caption and header rows shown before ``passage`` (see ``Chunk.lead``)
+    ocr_note: str = ""  # set when the document's text was (partly) read by OCR (``DocumentMeta.ocr_note``)
 
     @property
     def heading(self) -> str:
@@ -268,3 +288,17 @@ class Filters:
     def __post_init__(self) -> None:
         if self.year is not None and not 1949 <= self.year <= 2100:
             raise BadQuestionError(f"filter year must be between 1949 and 2100, got {self.year}")
+
+
+def page_ranges(pages: tuple[int, ...] | list[int]) -> str:
+    """``(1, 2, 3, 5)`` -> ``"1-3, 5"``."""
+    out: list[str] = []
+    nums = sorted(set(pages))
+    i = 0
+    while i < len(nums):
+        j = i
+        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+            j += 1
+        out.append(str(nums[i]) if i == j else f"{nums[i]}-{nums[j]}")
+        i = j + 1
+    return ", ".join(out)

@@ -19,6 +19,11 @@ Rules, in order of strength:
   one, up to ``overlap_tokens``. A cut at a paragraph break has no overlap: the next paragraph starts a
   new topic.
 
+Tables (Markdown, see ``ingest.tables``) are chunked apart from the prose around them: a table that fits
+is one chunk with its caption; a longer one is cut between rows, the first chunk holding caption and
+header, every later one repeating them in ``Chunk.lead`` (embedded and shown, not part of ``text``), so
+a row is never separated from its header.
+
 ``chunk_id`` is the first 32 hex digits of the sha256 of doc id, heading path and text: stable across
 runs, changed by any edit to what the chunk says or where it sits.
 """
@@ -35,6 +40,7 @@ from govqa.errors import ConfigError
 from govqa.models.tokens import count_tokens as tiktoken_count_tokens
 from govqa.types import HEADING_SEP, Chunk, Document
 from ingest.structure import Section, parse_sections
+from ingest.tables import TableSpan, find_tables
 
 log = logging.getLogger(__name__)
 
@@ -93,13 +99,13 @@ def chunk_document(
                 f"section {section.heading_path!r} spans [{section.start}, {section.end}) outside the "
                 f"document text of length {len(doc.text)}: parse sections from doc.text"
             )
-        for start, end in split_span(
-            doc.text, section.start, section.end, max_tokens, overlap_tokens, count_tokens
-        ):
+        for start, end, lead in _section_spans(doc.text, section, max_tokens, overlap_tokens, count_tokens):
             text = doc.text[start:end]
             chunks.append(
                 Chunk(
-                    chunk_id=chunk_id(doc.doc_id, section.heading_path, text),
+                    chunk_id=chunk_id(
+                        doc.doc_id, section.heading_path, f"{lead}\x1f{text}" if lead else text
+                    ),
                     doc_id=doc.doc_id,
                     source=doc.source,
                     text=text,
@@ -108,10 +114,68 @@ def chunk_document(
                     end=end,
                     meta=doc.meta,
                     ordinal=len(chunks),
+                    lead=lead,
                 )
             )
     log.debug("%s: %d sections -> %d chunks", doc.source, len(sections), len(chunks))
     return chunks
+
+
+def _section_spans(
+    text: str, section: Section, max_tokens: int, overlap_tokens: int, count_tokens: CountTokens
+) -> list[tuple[int, int, str]]:
+    """``(start, end, lead)`` of the chunks of one section: prose by ``split_span``, tables by rows."""
+    out: list[tuple[int, int, str]] = []
+    pos = section.start
+    for table in find_tables(text, section.start, section.end):
+        out.extend(
+            (a, b, "")
+            for a, b in split_span(text, pos, table.start, max_tokens, overlap_tokens, count_tokens)
+        )
+        out.extend(table_spans(text, table, max_tokens, count_tokens))
+        pos = table.end
+    out.extend(
+        (a, b, "") for a, b in split_span(text, pos, section.end, max_tokens, overlap_tokens, count_tokens)
+    )
+    return out
+
+
+def table_spans(
+    text: str, table: TableSpan, max_tokens: int, count_tokens: CountTokens
+) -> list[tuple[int, int, str]]:
+    """A table whole if it fits; else runs of whole rows, caption and header first or as the lead."""
+    if count_tokens(text[table.start : table.end]) <= max_tokens:
+        return [(table.start, table.end, "")]
+    header = text[table.start : table.header_end]
+    rows: list[tuple[int, int]] = []
+    pos = table.body_start
+    while pos < table.end:
+        nl = text.find("\n", pos, table.end)
+        rows.append((pos, table.end if nl == -1 else nl))
+        pos = table.end + 1 if nl == -1 else nl + 1
+    budget = max(1, max_tokens - count_tokens(header) - 1)  # rows under a repeated header
+    out: list[tuple[int, int, str]] = []
+    start, lead = table.start, ""  # the first chunk holds caption and header in its own text
+    i = 0
+    while i < len(rows):
+        j = i
+        limit = max_tokens if not lead else budget
+        while j + 1 < len(rows) and count_tokens(text[start : rows[j + 1][1]]) <= limit:
+            j += 1
+        if count_tokens(text[start : rows[j][1]]) > limit and start != rows[j][0]:
+            out.append((start, table.header_end, ""))  # the header alone: even the first row does not fit
+            start, lead = rows[i][0], header
+            continue
+        if count_tokens(text[start : rows[j][1]]) > limit:  # one row over the budget: cut it, header repeated
+            out.extend(
+                (a, b, header) for a, b in split_span(text, rows[j][0], rows[j][1], budget, 0, count_tokens)
+            )
+        else:
+            out.append((start, rows[j][1], lead))
+        i = j + 1
+        if i < len(rows):
+            start, lead = rows[i][0], header
+    return out
 
 
 def chunk_id(doc_id: str, heading_path: tuple[str, ...], text: str) -> str:

@@ -32,6 +32,9 @@ punctuation used in CJK text ("是: 2020年"); inside a number ("36.8 %") too. S
 words or numbers are kept (one space), so English text survives. Text the source set with a space
 between a heading and its paragraph ("(二)…新动能 持续优化…") is split into two lines. Punctuation is
 never converted between half- and full-width.
+
+Markdown table rows (``| 指标 | 2025年目标 |``, written by the loaders from .docx and PDF tables, see
+``ingest.tables``) are lines of their own, never joined; only the spaces inside each cell are repaired.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ import logging
 import re
 import unicodedata
 from collections import Counter
+
+from ingest.tables import format_row, is_table_row, split_row
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +91,7 @@ def clean_text(raw: str) -> str:
     if not lines:
         return ""
     wrap = _wrap_width(lines)
-    paragraphs = [normalize_spaces(p) for p in _join_lines(lines, wrap)]  # joins make new neighbours
+    paragraphs = [p if is_table_row(p) else normalize_spaces(p) for p in _join_lines(lines, wrap)]
     paragraphs = _drop_trailing_running_header(paragraphs)
     return "\n".join(paragraphs)
 
@@ -126,6 +131,9 @@ def _prepare_lines(raw: str) -> list[str]:
         line = _ODD_SPACES.sub(" ", line).strip()
         if not line or _PAGE_NUMBER.fullmatch(line) or _URL_LINE.fullmatch(line):
             continue
+        if is_table_row(line):
+            lines.append(format_row([normalize_spaces(c) for c in split_row(line)]))
+            continue
         run_in = _HEADING_SPACE_RUN_IN.match(line)
         parts = [run_in.group(1), run_in.group(2)] if run_in else [line]
         lines.extend(p for p in (normalize_spaces(p) for p in parts) if p)
@@ -161,6 +169,8 @@ def _join_lines(lines: list[str], wrap: int | None) -> list[str]:
 
 def _continues(line: str, physical: str, nxt: str, wrap: int | None) -> bool:
     """Does ``nxt`` continue ``line``, the paragraph so far, whose last physical line is ``physical``?"""
+    if is_table_row(physical) or is_table_row(nxt):
+        return False
     full = wrap is not None and display_width(physical) >= wrap - _FULL_SLACK
     if is_heading_line(line):
         return full and _is_label(nxt) and len(nxt) <= _HEADING_TAIL_MAX and not _starts_block(nxt)

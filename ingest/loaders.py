@@ -1,7 +1,9 @@
 """Files → raw text.
 
-One loader per format (.txt/.md, .pdf with a text layer, .docx). Anything we cannot read as a report
-raises ``InputFileError`` naming the file and the reason, so a batch can report it and go on.
+``ingest.readers`` has one reader per format (.txt/.md, .pdf with its text layer or OCR, .docx, page
+images). The binary formats are parsed in ``ingest.sandbox``'s limited child process. Anything we cannot
+read as a report raises ``InputFileError`` naming the file and the reason, so a batch can report it and
+go on.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from pathlib import Path
 
 from govqa.errors import InputFileError
 from ingest.limits import Limits, check_file, check_text
-from ingest.readers import MIN_CHARS, READERS
+from ingest.ocr import OcrEngine
+from ingest.pdf_layout import PageProgress
+from ingest.readers import IMAGE_SUFFIXES, MIN_CHARS, SUPPORTED_SUFFIXES, TEXT_SUFFIXES, read_file
 from ingest.sandbox import read_isolated
 
 log = logging.getLogger(__name__)
 
-TEXT_SUFFIXES = (".txt", ".md", ".markdown")
-SUPPORTED_SUFFIXES = (*TEXT_SUFFIXES, ".pdf", ".docx")
-ISOLATED_SUFFIXES = (".pdf", ".docx")  # parsed by third-party code in a limited child process
+__all__ = ["IMAGE_SUFFIXES", "SUPPORTED_SUFFIXES", "TEXT_SUFFIXES", "LoadedFile", "load_bytes", "load_file"]
+ISOLATED_SUFFIXES = (".pdf", ".docx", *IMAGE_SUFFIXES)  # parsed by third-party code: in a child process
 
 
 @dataclass(frozen=True)
@@ -28,13 +31,26 @@ class LoadedFile:
     source: str  # file name only; never a path
     text: str
     sha256: str
+    ocr_engine: str = ""  # the engine that read some pages (``OcrEngine.label``), "" when none did
+    ocr_pages: tuple[int, ...] = ()  # 1-based pages read by OCR (an image is page 1)
+    warnings: tuple[str, ...] = ()  # pages that could not be read while the rest could
 
 
-def load_bytes(name: str, data: bytes, *, max_bytes: int, limits: Limits | None = None) -> LoadedFile:
+def load_bytes(
+    name: str,
+    data: bytes,
+    *,
+    max_bytes: int,
+    limits: Limits | None = None,
+    progress: PageProgress | None = None,
+    ocr: OcrEngine | None = None,
+) -> LoadedFile:
     """Decode one file's bytes by its suffix. ``name`` is used for the error messages and the source.
 
-    ``limits`` bound the work the file may cause (zip bombs, page counts, text size): the defaults
-    unless given.
+    ``limits`` bound the work the file may cause (zip bombs, page counts, text size, and the parse in a
+    child process): the defaults unless given. ``progress(done, total)`` is called per page of a PDF;
+    ``ocr`` reads scanned pages and images (default: Tesseract; an engine given here, such as a test's
+    fake, runs in this process).
     """
     source = Path(name).name
     suffix = Path(source).suffix.lower()
@@ -53,19 +69,39 @@ def load_bytes(name: str, data: bytes, *, max_bytes: int, limits: Limits | None 
         )
     limits = limits or Limits()
     check_file(source, suffix, data, limits)
-    if limits.isolate and suffix in ISOLATED_SUFFIXES:  # untrusted binary formats: parsed in a sandbox
-        text = read_isolated(
-            suffix, source, data, seconds=limits.parse_seconds, memory_mb=limits.parse_memory_mb
+    if limits.isolate and ocr is None and suffix in ISOLATED_SUFFIXES:  # untrusted binary formats
+        read = read_isolated(
+            suffix,
+            source,
+            data,
+            seconds=limits.parse_seconds,
+            memory_mb=limits.parse_memory_mb,
+            progress=progress,
         )
     else:
-        text = READERS[suffix](source, data)
+        read = read_file(source, suffix, data, ocr=ocr, progress=progress)
+    text = read.text
     check_text(source, text, limits)
     if len(text.strip()) < MIN_CHARS:
         raise InputFileError(source, f"the file holds almost no text ({len(text.strip())} characters)")
-    return LoadedFile(source=source, text=text, sha256=hashlib.sha256(data).hexdigest())
+    return LoadedFile(
+        source=source,
+        text=text,
+        sha256=hashlib.sha256(data).hexdigest(),
+        ocr_engine=read.ocr_engine,
+        ocr_pages=read.ocr_pages,
+        warnings=read.warnings,
+    )
 
 
-def load_file(path: Path, *, max_bytes: int, limits: Limits | None = None) -> LoadedFile:
+def load_file(
+    path: Path,
+    *,
+    max_bytes: int,
+    limits: Limits | None = None,
+    progress: PageProgress | None = None,
+    ocr: OcrEngine | None = None,
+) -> LoadedFile:
     if not path.is_file():
         raise InputFileError(str(path), "not a file (or it does not exist)")
     size = path.stat().st_size
@@ -75,7 +111,9 @@ def load_file(path: Path, *, max_bytes: int, limits: Limits | None = None) -> Lo
             f"the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
             "(raise GOVQA_MAX_FILE_MB to allow it)",
         )
-    return load_bytes(path.name, path.read_bytes(), max_bytes=max_bytes, limits=limits)
+    return load_bytes(
+        path.name, path.read_bytes(), max_bytes=max_bytes, limits=limits, progress=progress, ocr=ocr
+    )
 
 
 def expand_paths(paths: list[Path]) -> tuple[list[Path], list[InputFileError]]:
@@ -86,7 +124,9 @@ def expand_paths(paths: list[Path]) -> tuple[list[Path], list[InputFileError]]:
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES)
             if not found:
-                errors.append(InputFileError(str(p), "the folder holds no .txt/.md/.pdf/.docx files"))
+                errors.append(
+                    InputFileError(str(p), "the folder holds no .txt/.md/.pdf/.docx/.png/.jpg files")
+                )
             files.extend(found)
         elif p.exists():
             files.append(p)

@@ -26,7 +26,7 @@ from vectorstore.base import Corpus
 
 log = logging.getLogger(__name__)
 
-# progress(stage, done, total): stage is "files" or "embed"
+# progress(stage, done, total): stage is "files", "pages" (of one PDF, OCR included) or "embed"
 ProgressFn = Callable[[str, int, int], None]
 EMBED_BATCH = 32
 
@@ -39,6 +39,8 @@ class FileOutcome:
     chunks: int = 0
     embedded: int = 0
     reason: str = ""
+    warnings: tuple[str, ...] = ()  # e.g. a page OCR could not read, while the rest was ingested
+    ocr_note: str = ""  # which pages OCR read, by which engine (``DocumentMeta.ocr_note``)
 
 
 @dataclass
@@ -105,7 +107,12 @@ class Ingestor:
             check_overrides(overrides, "--body/--year")
         for i, path in enumerate(files):
             try:
-                loaded = load_file(path, max_bytes=self.max_file_bytes, limits=self.limits)
+                loaded = load_file(
+                    path,
+                    max_bytes=self.max_file_bytes,
+                    limits=self.limits,
+                    progress=lambda done, total: self.progress("pages", done, total),
+                )
                 meta = {**(overrides or {}), **read_sidecar(path)}
             except InputFileError as e:
                 report.outcomes.append(_failed(e))
@@ -134,7 +141,14 @@ class Ingestor:
         if unchanged and not overrides:
             assert existing is not None
             return FileOutcome(loaded.source, "unchanged", existing.doc_id, existing.chunk_count, 0)
-        doc = make_document(loaded.source, loaded.text, loaded.sha256, overrides)
+        doc = make_document(
+            loaded.source,
+            loaded.text,
+            loaded.sha256,
+            overrides,
+            ocr_engine=loaded.ocr_engine,
+            ocr_pages=loaded.ocr_pages,
+        )
         if unchanged and existing is not None and existing.meta == doc.meta:
             return FileOutcome(loaded.source, "unchanged", existing.doc_id, existing.chunk_count, 0)
         chunks = split_document(doc, max_tokens=self.max_tokens, overlap_tokens=self.overlap_tokens)
@@ -153,7 +167,17 @@ class Ingestor:
                 vectors[i] = known[c.chunk_id]
         self.index.replace_document(doc, chunks, vectors)
         status = "updated" if existing is not None else "added"
-        return FileOutcome(loaded.source, status, doc.doc_id, len(chunks), len(todo))
+        for w in loaded.warnings:
+            log.warning("%s: %s", loaded.source, w)
+        return FileOutcome(
+            loaded.source,
+            status,
+            doc.doc_id,
+            len(chunks),
+            len(todo),
+            warnings=loaded.warnings,
+            ocr_note=doc.meta.ocr_note,
+        )
 
     def _embed(self, texts: list[str], deadline: Deadline) -> np.ndarray:
         parts = []

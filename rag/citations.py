@@ -172,6 +172,8 @@ def make_citation(n: int, passage: Passage, start: int, end: int) -> Citation:
         end=chunk.start + e,
         passage=chunk.text,
         passage_start=chunk.start,
+        lead=chunk.lead,
+        ocr_note=chunk.meta.ocr_note,
     )
 
 

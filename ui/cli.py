@@ -342,6 +342,7 @@ def eval_cmd(
     from eval.gate import Thresholds
     from eval.metrics import format_summary
     from eval.run import evaluate
+    from ingest.loaders import SUPPORTED_SUFFIXES
     from ui.service import SAMPLES_DIR
 
     if report is not None and str(report) in ("", "."):
@@ -355,7 +356,7 @@ def eval_cmd(
             [
                 p
                 for p in sorted(reports_dir.glob("*"))
-                if p.suffix in (".txt", ".md", ".pdf", ".docx") and p.name != "README.md"
+                if p.suffix in SUPPORTED_SUFFIXES and p.name != "README.md"
             ],
             progress=bars,
         )

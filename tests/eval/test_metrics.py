@@ -289,3 +289,11 @@ def test_summarize_empty() -> None:
     s = summarize([], [])
     assert s.overall.n == 0 and s.overall.correct.value is None and s.latency == {}
     assert "correct=n/a" in format_summary(s)
+
+
+def test_same_report_ignores_the_file_format() -> None:
+    from eval.metrics import same_report
+
+    assert same_report("003_7659820794adfa4e.pdf", "003_7659820794adfa4e.txt")
+    assert same_report("003_7659820794adfa4e.txt", "003_7659820794adfa4e.txt")
+    assert not same_report("004_53dbeab9c8777d1d.pdf", "003_7659820794adfa4e.txt")

@@ -29,7 +29,7 @@ from ui.web.render_docs import ALL, ALL_LABEL, TABLE_HEADERS
 log = logging.getLogger(__name__)
 
 TITLE = "政府工作报告问答 · govqa"
-SUPPORTED = ".txt, .md, .pdf, .docx"
+SUPPORTED = ".txt, .md, .pdf, .docx, .png, .jpg"
 
 
 @cache

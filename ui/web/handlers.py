@@ -277,7 +277,11 @@ class Handlers:
                 progress((i, len(paths)), desc=f"{path.name}", unit="files")
                 lines.append(self._ingest_one(path))
             if not paths:
-                lines.append(file_result_html("", False, "choose one or more .txt, .md, .pdf or .docx files"))
+                lines.append(
+                    file_result_html(
+                        "", False, "choose one or more .txt, .md, .pdf, .docx, .png or .jpg files"
+                    )
+                )
             return ("".join(lines), *self.refresh(body, year, document))
         finally:
             for path in paths:
@@ -310,6 +314,7 @@ class Handlers:
             "updated": f"updated: {outcome.chunks} chunks (id {outcome.doc_id})",
             "unchanged": f"unchanged: already ingested (id {outcome.doc_id})",
         }.get(outcome.status, outcome.status)
+        detail = "; ".join([detail, *([outcome.ocr_note] if outcome.ocr_note else []), *outcome.warnings])
         return file_result_html(outcome.source, True, detail)
 
     def ask_delete(self, doc_id: str | None) -> tuple[str, Any]:

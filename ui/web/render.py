@@ -115,7 +115,9 @@ def citation_card(citation: Citation, *, lang: str = "zh", open_: bool = False) 
         f'<div class="gq-src">{esc(citation.source)} · {lab["chars"]} {citation.start}–{citation.end} · '
         f'<a class="gq-open" href="{esc(viewer_url(citation))}" target="_blank" rel="noopener">'
         f"{lab['open']}</a></div>"
-        f'<blockquote class="gq-passage">{highlight(citation)}</blockquote>'
+        + (f'<div class="gq-ocr">{esc(citation.ocr_note)}</div>' if citation.ocr_note else "")
+        + f'<blockquote class="gq-passage">{esc(citation.lead) + chr(10) if citation.lead else ""}'
+        f"{highlight(citation)}</blockquote>"
         "</details>"
     )
 

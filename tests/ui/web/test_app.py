@@ -383,3 +383,23 @@ def test_thumbs_are_stored_with_the_answer_they_rate(service: GovQA, tmp_path: P
     down, up = store.list()
     assert up.rating == "up" and "18亿元" in up.answer and up.citations and up.mode == "extractive"
     assert down.rating == "down" and down.refused and down.question == "2023年精武镇税收收入是多少？"
+
+
+@pytest.mark.ocr
+@pytest.mark.slow
+def test_scanned_pdf_upload_answers_with_an_ocr_note(demo: gr.Blocks, uploads: Path, tmp_path: Path) -> None:
+    from eval.real_files import scanned_pdf, text_pdf
+
+    pytest.importorskip("reportlab")
+    text = (
+        "2025年测试镇政府工作报告\n——2025年1月10日在测试镇第一届人民代表大会第三次会议上\n测试镇镇长 张三\n"
+        "各位代表：\n一、2024年工作回顾\n2024年全镇实现税收收入3.6亿元，同比增长8%。\n"
+        "二、2025年工作安排\n2025年全镇税收收入力争达到4亿元。"
+    )
+    scan = scanned_pdf(text_pdf(text, tmp_path / "t.pdf"), uploads / "测试镇扫描件.pdf", dpi=150)
+    result, *_ = wired(demo, "upload")([str(scan)])
+    assert "✔ <b>测试镇扫描件.pdf</b> — added: " in result and "read by OCR (tesseract" in result
+    chat, *_ = last(wired(demo, "respond")("测试镇2024年税收收入是多少？", [], [], ALL, ALL, ALL, []))
+    html = bot(chat)
+    assert "3.6亿元" in html and "gq-refused" not in html
+    assert "read by OCR (tesseract" in html

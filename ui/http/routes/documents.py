@@ -76,7 +76,7 @@ def list_documents(request: Request) -> DocumentList:
 
 @router.post(
     "/documents",
-    summary="Upload a report (.txt .md .pdf .docx)",
+    summary="Upload a report (.txt .md .pdf .docx .png .jpg)",
     description="Multipart form with one `file` field. Ingests it on the server's ingest worker (201 when "
     "added; 200 when it replaced or matched a document of the same name). An upload still being ingested "
     "after GOVQA_UPLOAD_WAIT_S answers 202 with a job to poll at `/v1/documents/jobs/{id}`. A file that "
