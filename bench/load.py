@@ -7,6 +7,10 @@ folder, so the uploads never touch your index; the server's rate limit is switch
     .venv/bin/python bench/load.py                       # 50 clients for 20 s, real model
     .venv/bin/python bench/load.py --fake --seconds 10
     .venv/bin/python bench/load.py --url http://127.0.0.1:8000 --api-key KEY
+    .venv/bin/python bench/load.py --index-from var/test-data --set GOVQA_ANSWER_CACHE_SIZE=0
+
+``--index-from DATA_DIR`` copies that data folder's index (built with the same model) into the throw-away
+folder, so the server starts without ingesting; ``--set NAME=VALUE`` passes settings to the server.
 
 Questions come from eval/golden.jsonl (else a built-in list), asked round-robin. Prints throughput,
 latency percentiles (p50/p95/p99), error count, refusals; then uploads ``--uploads`` distinct reports in
@@ -20,6 +24,7 @@ import asyncio
 import itertools
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -78,6 +83,13 @@ def start_server(args: argparse.Namespace, data_dir: Path) -> tuple[subprocess.P
         env["GOVQA_MODELS_DIR"] = str(Path(args.models_dir).expanduser().absolute())
     if args.fake:
         env["GOVQA_EMBEDDING_MODEL"] = "fake"
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep:
+            sys.exit(f"--set wants NAME=VALUE, got {item!r}")
+        env[name] = value
+    if args.index_from:
+        shutil.copytree(Path(args.index_from).expanduser() / "index", data_dir / "index")
     log = open(data_dir.parent / "server.log", "wb")  # noqa: SIM115 - the server owns it until it exits
     cmd = [sys.executable, "-m", "ui.cli", "serve", "--no-ui", "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
@@ -103,6 +115,19 @@ class Results:
     refused: int = 0
     errors: int = 0
     probe_ms: list[float] = field(default_factory=list)  # /healthz while under load
+    rss_mb: list[float] = field(default_factory=list)  # the server's resident memory, sampled with /healthz
+
+
+def rss_mb(pid: int | None) -> float | None:
+    if pid is None:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -115,7 +140,12 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def ask_load(
-    url: str, headers: dict[str, str], questions: list[str], clients: int, seconds: float
+    url: str,
+    headers: dict[str, str],
+    questions: list[str],
+    clients: int,
+    seconds: float,
+    server_pid: int | None = None,
 ) -> tuple[Results, float]:
     results = Results()
     counter = itertools.count()
@@ -150,6 +180,8 @@ async def ask_load(
                         results.probe_ms.append((time.perf_counter() - t0) * 1000)
                     except httpx.HTTPError:
                         results.statuses["healthz-failed"] += 1
+                    if (mb := rss_mb(server_pid)) is not None:
+                        results.rss_mb.append(mb)
                     await asyncio.sleep(0.25)
 
         t0 = time.perf_counter()
@@ -179,6 +211,20 @@ async def upload_check(url: str, headers: dict[str, str], n: int) -> dict[str, A
     return {"uploads": n, "statuses": dict(Counter(statuses)), "seconds": seconds, "missing": missing}
 
 
+def _rss_summary(samples: list[float]) -> dict[str, float] | None:
+    """Is memory flat under load? The first and last tenth of the samples, and the peak."""
+    if not samples:
+        return None
+    tenth = max(1, len(samples) // 10)
+    return {
+        "first": round(samples[0], 1),
+        "first_tenth": round(statistics.median(samples[:tenth]), 1),
+        "last_tenth": round(statistics.median(samples[-tenth:]), 1),
+        "max": round(max(samples), 1),
+        "last": round(samples[-1], 1),
+    }
+
+
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", help="a running govqa server (default: start one)")
@@ -191,6 +237,8 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--fake", action="store_true", help="the hashing embedder instead of the real model")
     ap.add_argument("--models-dir", default=os.environ.get("GOVQA_MODELS_DIR"), help="prepared models folder")
     ap.add_argument("--start-timeout", type=float, default=900.0)
+    ap.add_argument("--index-from", help="data folder whose index the server starts from (no ingest)")
+    ap.add_argument("--set", action="append", default=[], help="NAME=VALUE for the server (repeatable)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     return ap.parse_args()
 
@@ -214,6 +262,7 @@ def main() -> None:
         "mean_ms": round(statistics.fmean(lat_ms), 1) if lat_ms else None,
         "healthz_p50_ms": round(percentile(results.probe_ms, 50), 1),
         "healthz_max_ms": round(max(results.probe_ms), 1) if results.probe_ms else None,
+        "rss_mb": _rss_summary(results.rss_mb),
         "errors": results.errors,
         "statuses": dict(results.statuses),
         "refused": results.refused,
@@ -233,6 +282,12 @@ def main() -> None:
         print(
             f"/healthz   p50 {figures['healthz_p50_ms']} ms  max {figures['healthz_max_ms']} ms (under load)"
         )
+        if figures["rss_mb"]:
+            r = figures["rss_mb"]
+            print(
+                f"server RSS first {r['first']} MB, median of first/last tenth {r['first_tenth']}/"
+                f"{r['last_tenth']} MB, max {r['max']} MB, last {r['last']} MB"
+            )
         print(f"errors     {results.errors}  (statuses {dict(results.statuses)}; {results.refused} refusals)")
         if uploads:
             ok = not uploads["missing"] and set(uploads["statuses"]) <= {201, 200}
@@ -260,9 +315,12 @@ def run_load(
             proc, url = start_server(args, Path(tmp.name) / "data")
             model = "fake hashing embedder" if args.fake else "real default embedding model"
             server = f"govqa serve subprocess ({model}), ready in {time.perf_counter() - t0:.0f} s"
+            if args.set:
+                server += " with " + " ".join(args.set)
         with httpx.Client(base_url=url, headers=headers, timeout=600) as http:  # warm every path once
             http.post("/v1/ask", json={"question": questions[0]})
-        results, elapsed = asyncio.run(ask_load(url, headers, questions, args.clients, args.seconds))
+        pid = proc.pid if proc is not None else None
+        results, elapsed = asyncio.run(ask_load(url, headers, questions, args.clients, args.seconds, pid))
         uploads = asyncio.run(upload_check(url, headers, args.uploads)) if args.uploads else None
     finally:
         if proc is not None:

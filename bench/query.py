@@ -95,6 +95,8 @@ def _service(models_dir: Path, data_dir: Path) -> Any:
         models_dir=models_dir,
         embedding_model=DEFAULT_EMBEDDING_MODEL,
         answer_mode="extractive",
+        answer_cache_size=0,  # repeats time the pipeline, not the answer cache (issue 16)
+        query_cache_size=0,
         _env_file=None,
     )
     service = GovQA(settings)

@@ -49,9 +49,27 @@ class Settings(BaseSettings):
     embedding_batch_size: int = 16
     embedding_query_prompt: str = "query: "
     embedding_passage_prompt: str = "passage: "
-    torch_threads: int = Field(default=0, description="0 = number of CPU cores.")
-    embedding_backend: Literal["torch", "int8"] = Field(
-        default="torch", description="'int8': dynamically quantised Linear layers (faster on CPU)."
+    torch_threads: int = Field(
+        default=0,
+        description="0 = number of CPU cores (the local LLM; the embedder: 1 while query batching is on).",
+    )
+    embedding_backend: Literal["torch", "int8", "onnx-int8"] = Field(
+        default="torch",
+        description="'int8': dynamically quantised Linear layers (faster on CPU); 'onnx-int8': the model "
+        "exported to ONNX Runtime int8 at `govqa models prepare` (another vector space: re-index).",
+    )
+    # --- speed under load (issue 16) -------------------------------------------------------------
+    query_batch_max: int = Field(
+        default=16, description="Most questions embedded in one forward pass (micro-batching); 1 = one each."
+    )
+    query_batch_wait_ms: float = Field(
+        default=5.0, description="Longest a question waits for others to share its forward pass, ms."
+    )
+    query_cache_size: int = Field(default=1024, description="Query vectors kept (LRU); 0 = no cache.")
+    answer_cache_size: int = Field(
+        default=256,
+        description="Answers kept (LRU), keyed by question, history, filters and index generation; any "
+        "document change empties it; 0 = no cache.",
     )
 
     # --- retrieval -----------------------------------------------------------------------------
@@ -136,7 +154,8 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(default=20.0, description="Largest document upload, MB.")
     answer_workers: int = Field(
         default=0,
-        description="Questions the server works on at once; 0 = one per CPU core. "
+        description="Questions the server works on at once; 0 = one per CPU core, three per core while "
+        "query batching is on (questions parked in the batcher use no CPU). "
         "Raise it when answers wait on a remote LLM. The rest wait in line.",
     )
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
@@ -180,6 +199,7 @@ class Settings(BaseSettings):
         "local_context_max_tokens",
         "local_n_ctx",
         "local_max_tokens",
+        "query_batch_max",
     )
     @classmethod
     def _positive(cls, v: int, info: object) -> int:
@@ -221,12 +241,21 @@ class Settings(BaseSettings):
         "rate_limit_per_minute",
         "answer_workers",
         "failed_auth_per_minute",
+        "query_cache_size",
+        "answer_cache_size",
     )
     @classmethod
     def _non_negative(cls, v: int, info: object) -> int:
         if v < 0:
             name = getattr(info, "field_name", "value")
             raise ValueError(f"{name} must be >= 0, got {v}")
+        return v
+
+    @field_validator("query_batch_wait_ms")
+    @classmethod
+    def _non_negative_ms(cls, v: float) -> float:
+        if v < 0:
+            raise ValueError(f"query_batch_wait_ms must be >= 0, got {v}")
         return v
 
     @model_validator(mode="after")

@@ -219,7 +219,7 @@ def models_prepare(
     from rag.llm.local_model import prepare_llm
 
     settings = _settings()
-    paths = prepare_models(settings.resolved_models_dir)
+    paths = prepare_models(settings.resolved_models_dir, onnx_int8=settings.embedding_backend == "onnx-int8")
     if llm:
         paths.update(prepare_llm(settings.resolved_models_dir))
     for name, path in paths.items():
@@ -398,7 +398,7 @@ def _prepare(settings: Settings) -> Any:
     """Prepare the models (idempotent) and ingest the sample reports into an empty index."""
     from govqa.models.prepare import prepare_models
 
-    prepare_models(settings.resolved_models_dir)
+    prepare_models(settings.resolved_models_dir, onnx_int8=settings.embedding_backend == "onnx-int8")
     svc = _service(settings)
     bars = _Bars()
     try:

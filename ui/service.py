@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from govqa.answer_cache import AnswerCache
 from govqa.errors import GovQAError, NotFoundError
 from govqa.models.embedders import Embedder, build_embedder
 from govqa.settings import Settings
@@ -46,6 +47,10 @@ class GovQA:
         self._index: Corpus | None = None
         self._chain: AnswerChain | None = None
         self._retriever: HybridRetriever | None = None
+        self._writes = (
+            0  # this service's own writes: the answer cache's key where the index has no generation
+        )
+        self.answers = AnswerCache(settings.answer_cache_size, self._generation)
 
     # --- lazily built parts ------------------------------------------------------------------
     @property
@@ -136,13 +141,26 @@ class GovQA:
                 f"{self.settings.max_question_chars}; shorten it"
             )
 
+    def _generation(self) -> Hashable:
+        generation = getattr(self.index, "generation", None)
+        return (self._writes, generation() if callable(generation) else None)
+
+    def _document_changed(self) -> None:
+        self._writes += 1
+        self.answers.clear()
+
     def ask(
         self, question: str, history: Sequence[tuple[str, str]] = (), filters: Filters | None = None
     ) -> Answer:
         self._check_question(question)
         from rag.chain import AskInput
 
+        key = self.answers.key(question, history, filters) if self.answers.enabled else None
+        if key is not None and (cached := self.answers.get(key)) is not None:
+            return cached
         answer: Answer = self.chain.invoke(AskInput(question, tuple(history), filters))
+        if key is not None:
+            self.answers.put(key, answer)
         return answer
 
     def ask_stream(
@@ -151,7 +169,15 @@ class GovQA:
         self._check_question(question)
         from rag.chain import AskInput
 
-        yield from self.chain.stream(AskInput(question, tuple(history), filters))
+        key = self.answers.key(question, history, filters) if self.answers.enabled else None
+        if key is not None and (cached := self.answers.get(key)) is not None:
+            yield {"type": "delta", "text": cached.text}
+            yield {"type": "answer", "answer": cached}
+            return
+        for event in self.chain.stream(AskInput(question, tuple(history), filters)):
+            if key is not None and event.get("type") == "answer":
+                self.answers.put(key, event["answer"])
+            yield event
 
     def search(self, question: str, filters: Filters | None = None, k: int | None = None) -> Retrieval:
         """Ranked passages with their scores, for debugging retrieval."""
@@ -172,6 +198,7 @@ class GovQA:
             raise GovQAError(f"cannot back up into {dest}: {e}") from None
 
     def close(self) -> None:
+        self.answers.clear()
         with self._lock:
             if self._index is not None:
                 self._index.close()
@@ -204,11 +231,17 @@ class GovQA:
         overrides: dict[str, Any] | None = None,
     ) -> IngestReport:
         with self._write_lock:
-            return self._ingestor(progress).ingest_paths(paths, force=force, overrides=overrides)
+            try:
+                return self._ingestor(progress).ingest_paths(paths, force=force, overrides=overrides)
+            finally:
+                self._document_changed()
 
     def ingest_loaded(self, loaded: LoadedFile) -> FileOutcome:
         with self._write_lock:
-            return self._ingestor(None).ingest_loaded(loaded)
+            try:
+                return self._ingestor(None).ingest_loaded(loaded)
+            finally:
+                self._document_changed()
 
     def ingest_bytes(self, name: str, data: bytes) -> FileOutcome:
         """Read one uploaded file (within the limits; ``InputFileError`` if it cannot be) and ingest it."""
@@ -235,5 +268,8 @@ class GovQA:
             record = self.index.get_document(doc_id)
             if record is None:
                 raise NotFoundError(f"no document with id {doc_id!r}; `govqa docs list` shows the ids")
-            self.index.delete_document(doc_id)
+            try:
+                self.index.delete_document(doc_id)
+            finally:
+                self._document_changed()
             return record

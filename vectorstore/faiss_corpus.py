@@ -211,6 +211,10 @@ class CorpusIndex:
         return [_passage(row, score, "bm25") for row, score in found]
 
     # --- housekeeping --------------------------------------------------------------------------------
+    def generation(self) -> int:
+        """Bumped by every write to the index (from any process): what caches of answers key on."""
+        return self._folder.generation()
+
     def stats(self) -> dict[str, Any]:
         with self._folder.read() as conn:
             documents = conn.execute("SELECT count(*) FROM documents").fetchone()[0]

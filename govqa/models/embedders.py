@@ -26,50 +26,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
 from govqa.errors import ConfigError, ModelNotReadyError
+from govqa.models.embedder import Embedder
 from govqa.settings import DEFAULT_EMBEDDING_MODEL, FAKE_EMBEDDING_MODEL, Settings
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("torch", "int8")
+__all__ = ["Embedder", "HashingEmbedder", "SentenceTransformerEmbedder", "build_embedder"]
 
-
-class Embedder(Embeddings):
-    """Base: subclasses implement ``_encode``; everything else is derived."""
-
-    name: str = "embedder"
-    dim: int = 0
-
-    def _encode(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
-
-    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise(self._encode(list(texts), is_query=False))
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise(self._encode(list(texts), is_query=True))
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.encode_passages(texts).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.encode_queries([text])[0].tolist()
-
-    def warm_up(self) -> None:
-        """Load whatever is heavy now rather than on first use."""
-
-
-def _normalise(v: np.ndarray) -> np.ndarray:
-    v = np.asarray(v, dtype=np.float32)
-    norms = np.linalg.norm(v, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return np.ascontiguousarray(v / norms, dtype=np.float32)
+BACKENDS = ("torch", "int8")  # SentenceTransformerEmbedder's; "onnx-int8": govqa.models.onnx_embedder
 
 
 class HashingEmbedder(Embedder):
@@ -205,13 +171,30 @@ def build_embedder(settings: Settings) -> Embedder:
         settings.embedding_query_prompt,
         settings.embedding_passage_prompt,
         settings.embedding_batch_size,
-        settings.threads,
+        embedding_threads(settings),
         settings.embedding_backend,
+        settings.query_batch_max,
+        settings.query_batch_wait_ms,
+        settings.query_cache_size,
     )
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = _make(settings)
+            _cache[key] = _with_query_batching(_make(settings), settings)
         return _cache[key]
+
+
+def _with_query_batching(embedder: Embedder, settings: Settings) -> Embedder:
+    """Questions embedded together and cached (issue 16); passages go straight through."""
+    if settings.query_batch_max <= 1 and settings.query_cache_size == 0:
+        return embedder
+    from govqa.models.batching import BatchingEmbedder
+
+    return BatchingEmbedder(
+        embedder,
+        max_batch=settings.query_batch_max,
+        max_wait_ms=settings.query_batch_wait_ms,
+        cache_size=settings.query_cache_size,
+    )
 
 
 def _make(settings: Settings) -> Embedder:
@@ -237,12 +220,36 @@ def _make(settings: Settings) -> Embedder:
             model_path = str(candidate)
         else:
             model_path = name  # a hub name: must already be in the local HF cache (offline)
+    if settings.embedding_backend == "onnx-int8":
+        from govqa.models.onnx_embedder import OnnxInt8Embedder
+
+        return OnnxInt8Embedder(
+            model_path,
+            name=name,
+            query_prompt=settings.embedding_query_prompt,
+            passage_prompt=settings.embedding_passage_prompt,
+            batch_size=settings.embedding_batch_size,
+            threads=embedding_threads(settings),
+        )
     return SentenceTransformerEmbedder(
         model_path,
         name=name,
         query_prompt=settings.embedding_query_prompt,
         passage_prompt=settings.embedding_passage_prompt,
         batch_size=settings.embedding_batch_size,
-        threads=settings.threads,
+        threads=embedding_threads(settings),
         backend=settings.embedding_backend,
     )
+
+
+def embedding_threads(settings: Settings) -> int:
+    """torch's intra-op threads for the embedder.
+
+    With query micro-batching on (the default) one thread unless GOVQA_TORCH_THREADS says otherwise:
+    one batcher thread runs the forward passes while the answer workers use the other core, and on a
+    busy 2-core machine a 2-thread pass stalls at every barrier (measured under load 4-13: batched
+    queries 13 req/s with 2 threads vs 35 with 1; bench/README.md "Load").
+    """
+    if settings.torch_threads:
+        return settings.torch_threads
+    return 1 if settings.query_batch_max > 1 else settings.threads

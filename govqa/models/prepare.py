@@ -26,13 +26,22 @@ log = logging.getLogger(__name__)
 TIKTOKEN_DIR = "tiktoken"
 
 
-def prepare_models(models_dir: Path) -> dict[str, Path]:
-    """Build or check every model under ``models_dir``; return ``{name: folder}``."""
+def prepare_models(models_dir: Path, *, onnx_int8: bool = False) -> dict[str, Path]:
+    """Build or check every model under ``models_dir``; return ``{name: folder}``.
+
+    ``onnx_int8``: also export the e5 folder to an int8 ONNX graph (GOVQA_EMBEDDING_BACKEND=onnx-int8).
+    """
     models_dir = Path(models_dir).expanduser().absolute()
     steps = {
         DEFAULT_EMBEDDING_MODEL: lambda: build_e5_model(models_dir / DEFAULT_EMBEDDING_MODEL),
         TIKTOKEN_DIR: lambda: prepare_tiktoken(models_dir / TIKTOKEN_DIR),
     }
+    if onnx_int8:
+        from govqa.models.onnx_embedder import export_onnx_int8
+
+        steps[DEFAULT_EMBEDDING_MODEL + "-onnx-int8"] = lambda: export_onnx_int8(
+            models_dir / DEFAULT_EMBEDDING_MODEL
+        )
     paths: dict[str, Path] = {}
     t_all = time.perf_counter()
     for name, step in steps.items():

@@ -93,7 +93,7 @@ class ApiContext:
         """
         with self._pool_lock:
             if self._pool is None:
-                n = self.settings.answer_workers or max(2, os.cpu_count() or 1)
+                n = self.settings.answer_workers or default_workers(self.settings)
                 self._pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="govqa-answer")
             return self._pool
 
@@ -107,6 +107,13 @@ class ApiContext:
         """Run blocking service work on the answer pool; callers beyond its size wait in line."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.workers, functools.partial(fn, *args, **kwargs))
+
+
+def default_workers(settings: Settings) -> int:
+    """One answer thread per core; three while query batching is on (issue 16): a question waiting for
+    its shared forward pass holds a thread but no CPU, and batches only form with several in flight."""
+    cores = max(2, os.cpu_count() or 1)
+    return cores * 3 if settings.query_batch_max > 1 else cores
 
 
 def api_context(request: Request) -> ApiContext:

@@ -133,6 +133,9 @@ def _open_page(browser: Any, requests: list[str]) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 1200}, locale="zh-CN")
     pg = context.new_page()
     pg.set_default_timeout(TIMEOUT_MS)
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)  # expect() keeps its own 5 s default otherwise (CI is shared)
     pg.on("request", lambda r: requests.append(r.url))
     yield pg
     context.close()
