@@ -6,11 +6,12 @@ claim scores 1.0 when it is a refusal (nothing was asserted) and 0.0 otherwise (
 
 - ``OfflineJudge``: deterministic, no model. A claim citing ``[n]`` is judged against the passages it
   cites; a claim citing nothing against each citation of the answer in turn (supported if one supports
-  it). Hard checks (``check_facts``, ``eval.facts``): every number (18亿元 = 1.8 billion yuan, 36.8%, 52家), year, place
-  (X镇/X区/X街道/X村, Jingwu/Xiqing/Zhangjiawo), titled name (镇长徐海权), full date and report name of the
-  claim appears in the evidence (title, heading and text); a number must also be stated there for the
-  claim's year and in a passage about its place, and not contradicted by another number under the same
-  label. Then a support signal must clear a threshold: the share of the claim's CJK bigrams found in the
+  it). Hard checks (``check_facts``, ``eval.facts``): every number (18亿元 = 1.8 billion yuan, 36.8%,
+  52家), year, place (X镇/X区/X街道/X村; in English a pinyin name before a level word or 's, checked
+  against the pinyin of the evidence), titled name (镇长徐海权), full date and report name of the claim
+  appears in the evidence (title, heading and text); a number must also be stated there for the claim's
+  year and in a passage about its place, and not contradicted by another number under the same label.
+  Then a support signal must clear a threshold: the share of the claim's CJK bigrams found in the
   evidence, or with an embedder the dense cosine. An English claim is supported by its checked facts.
 - ``LLMJudge``: the two-step RAGAS algorithm (statements, then verdicts) with the prompts of
   ``eval.prompts``, for any LangChain chat model.

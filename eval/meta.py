@@ -7,7 +7,8 @@ thing in it:
 - ``correct``: as above (label: faithful). Every other kind is labelled unfaithful.
 - ``number_changed``: one number of the quote, an answer value first (18亿元 → 19亿元, 36.8% → 38.6%).
 - ``year_swapped``: one year, in the quote if it has one, else in the title (2019 → 2020).
-- ``place_swapped``: 精武镇 ↔ 张家窝镇, 西青区 → 北辰区, in the quote if it names one, else in the title.
+- ``place_swapped``: the first place named (X镇, X区 ...) gets another name (精武镇 → 北辰镇), in the quote
+  if it names one, else in the title.
 - ``unsupported_added``: a plausible fabricated sentence with a number, citing the same passage.
 - ``wrong_passage``: the correct text citing another item's passage (one that lacks the quote).
 
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eval.facts import PLACE_SUFFIX, places_in
 from eval.faithfulness import Evidence, FaithfulnessJudge
 from eval.golden import GoldenItem, GoldenSource
 from eval.metrics import answer_values, as_golden, is_answerable, squash
@@ -32,7 +34,8 @@ from eval.metrics import answer_values, as_golden, is_answerable, squash
 log = logging.getLogger(__name__)
 
 KINDS = ("correct", "number_changed", "year_swapped", "place_swapped", "unsupported_added", "wrong_passage")
-PLACE_SWAPS = {"张家窝镇": "精武镇", "精武镇": "张家窝镇", "西青区": "北辰区"}
+# stems a swapped place is given: the first one the text does not already hold (data, not any corpus's)
+SWAP_STEMS = ("北辰", "东丽", "南开")
 FABRICATED = (
     "全年新增城镇就业岗位3260个",
     "建成5G基站126座",
@@ -199,11 +202,14 @@ def swap_year(text: str) -> tuple[str, str] | None:
 
 
 def swap_place(text: str) -> tuple[str, str] | None:
-    hits = [(text.find(p), p) for p in PLACE_SWAPS if p in text]
+    hits = sorted((text.find(p), p) for p in places_in(text) if p in text)
     if not hits:
         return None
-    at, old = min(hits)
-    return text[:at] + PLACE_SWAPS[old] + text[at + len(old) :], f"{old} → {PLACE_SWAPS[old]}"
+    at, old = hits[0]
+    stem = next(s for s in SWAP_STEMS if s not in text)
+    suffix = next(m.group(0) for m in PLACE_SUFFIX.finditer(old) if m.end() == len(old))
+    new = stem + suffix
+    return text[:at] + new + text[at + len(old) :], f"{old} → {new}"
 
 
 def _sentence(title: str, quote: str, n: int) -> str:

@@ -119,12 +119,21 @@ def test_numbered_list_lines_are_sentences() -> None:
 def test_facts_normalise_spacing_width_and_english_amounts() -> None:
     values = {(n.value, n.unit) for n in extract_facts("18 亿元、１８亿元、1.8 billion yuan").quantities}
     assert len(values) == 1 and next(iter(values))[1] == "元"
-    facts = extract_facts("据2019年精武镇政府工作报告，2020年张家窝镇镇长赵林在西青区开会，Xiqing")
+    facts = extract_facts("据2019年精武镇政府工作报告，2020年张家窝镇镇长赵林在西青区开会，Xiqing District")
     assert facts.years == {2020}  # the year of a report's name is checked as the name
     assert facts.named == {"2019年精武镇政府工作报告"}
-    assert facts.places == {"精武镇", "家窝镇", "西青区", "西青"}
+    assert facts.places == {"精武镇", "家窝镇", "西青区", "py:xiqing"}
     assert facts.names == {"赵林"}
     assert extract_facts("全镇18个村和社区、园区").places == frozenset()  # generic words are not places
+    # English place names are any pinyin word before a level word or 's, not a list of known places
+    assert extract_facts("Dongli District's GDP and Hexi's parks").places == {"py:dongli", "py:hexi"}
+    assert extract_facts("China's GDP, the Tax Bureau's plan, Smith's town").places == frozenset()
+
+
+def test_an_english_place_is_checked_against_the_pinyin_of_the_cited_text() -> None:
+    dongli = Evidence("2021年全区地区生产总值增长6.5%。", title="2022年东丽区政府工作报告")
+    assert score("In 2021, Dongli District's GDP grew 6.5% [1].", dongli) == 1.0
+    assert score("In 2021, Beichen District's GDP grew 6.5% [1].", dongli) == 0.0
 
 
 # ---------------------------------------------------------------- the offline judge, rule by rule
@@ -150,7 +159,10 @@ def test_paraphrase_with_the_same_numbers_passes() -> None:
         ("精武镇2019年认定高新技术企业18个[1]。", "number 18个 not in the cited text"),  # unit matters
         ("精武镇2020年税收收入18亿元[1]。", "year 2020 not in the cited text"),
         ("张家窝镇2019年税收收入18亿元[1]。", "place 家窝镇 not in the cited text"),
-        ("In 2019 Zhangjiawo's tax revenue was 1.8 billion yuan [1].", "place 张家窝 not in the cited text"),
+        (
+            "In 2019 Zhangjiawo's tax revenue was 1.8 billion yuan [1].",
+            "place Zhangjiawo not in the cited text",
+        ),
         ("据2020年精武镇政府工作报告，税收收入18亿元[1]。", "date or report 2020年精武镇政府工作报告 not in"),
         ("In 2019, Jingwu's tax revenue reached 1.9 billion yuan [1].", "number 19亿元 not in"),
     ],

@@ -68,7 +68,12 @@ def test_swap_year_and_place() -> None:
     assert swap_year("比2016年增长32%") == ("比2017年增长32%", "2016 → 2017")
     assert swap_year("增长32%") is None
     assert swap_place("西青区张家窝镇") == ("北辰区张家窝镇", "西青区 → 北辰区")
-    assert swap_place("2019年精武镇政府工作报告") == ("2019年张家窝镇政府工作报告", "精武镇 → 张家窝镇")
+    assert swap_place("2019年精武镇政府工作报告") == ("2019年北辰镇政府工作报告", "精武镇 → 北辰镇")
+    assert swap_place("北辰区大学城街道") == (
+        "东丽区大学城街道",
+        "北辰区 → 东丽区",
+    )  # a stem it holds is skipped
+    assert swap_place("2023年东丽区政府工作报告")[0] == "2023年北辰区政府工作报告"  # any corpus's places
     assert swap_place("全镇") is None
 
 
