@@ -127,7 +127,9 @@ class GovQA:
     def warm_up(self) -> None:
         self.embedder.warm_up()
         _ = self.index
-        _ = self.chain
+        warm_model = getattr(self.chain.chat_model, "warm_up", None)  # the local model: load, read the prefix
+        if callable(warm_model):
+            warm_model()
 
     # --- questions -----------------------------------------------------------------------------
     def _check_question(self, question: str) -> None:

@@ -63,6 +63,7 @@ def build_local_chat_model(settings: Settings) -> BaseChatModel:
     Nothing is loaded here: the model file is opened on the first question (or ``warm_up``)."""
     from rag.llm.local_model import require_gguf
     from rag.llm.local_runtime import LlamaChatModel, import_llama
+    from rag.prompts import LOCAL_ANSWER_PROMPT
 
     path = require_gguf(settings.resolved_models_dir)
     import_llama()  # fail now, with the prepare command, rather than on the first question
@@ -72,6 +73,8 @@ def build_local_chat_model(settings: Settings) -> BaseChatModel:
         n_threads=settings.threads,
         max_tokens=settings.local_max_tokens,
         temperature=settings.llm_temperature,
+        prompt_cache_mb=settings.local_prompt_cache_mb,
+        prime_system=LOCAL_ANSWER_PROMPT.system,
     )
     log.info("local chat model %s (%d threads)", path.name, model.n_threads)
     return model

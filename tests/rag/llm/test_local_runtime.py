@@ -114,6 +114,58 @@ def test_loaded_lazily_once_per_configuration() -> None:
     assert kwargs["verbose"] is False
 
 
+class CachingLlama(FakeLlama):
+    """A fake with llama-cpp-python's cache and reset methods, recording their use."""
+
+    def __init__(self, reply: str = "税收收入 18 亿元 [1]。", **kwargs: Any) -> None:
+        super().__init__(reply, **kwargs)
+        self.cache: Any = None
+        self.resets = 0
+
+    def set_cache(self, cache: Any) -> None:
+        self.cache = cache
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+def test_the_prompt_cache_is_set_and_the_instruction_read_once_at_warm_up() -> None:
+    sizes: list[int] = []
+    m = LlamaChatModel(
+        model_path="/m/qwen.gguf",
+        llama_factory=CachingLlama,
+        cache_factory=lambda n: sizes.append(n) or {"bytes": n},
+        prompt_cache_mb=64,
+        prime_system="固定的指令",
+    )
+    m.warm_up()
+    llama = CachingLlama.instances[0]
+    assert sizes == [64 << 20] and llama.cache == {"bytes": 64 << 20}
+    assert len(llama.calls) == 1  # the priming call: the instruction and an empty question, one token
+    primed = llama.calls[0]
+    assert primed["messages"][0] == {"role": "system", "content": "固定的指令"} and primed["max_tokens"] == 1
+    m.invoke([SystemMessage("固定的指令"), HumanMessage("问题")])
+    assert llama.resets == 0  # what was read stays: the next prompt skips the prefix it shares
+
+
+def test_with_the_prompt_cache_off_every_prompt_is_read_from_the_start() -> None:
+    m = LlamaChatModel(
+        model_path="/m/qwen.gguf", llama_factory=CachingLlama, prompt_cache_mb=0, prime_system="固定的指令"
+    )
+    m.warm_up()
+    llama = CachingLlama.instances[0]
+    assert llama.cache is None and llama.calls == []  # no cache, nothing primed
+    m.invoke("a")
+    list(m.stream("b"))
+    assert llama.resets == 2 and len(llama.calls) == 2
+
+
+def test_a_fake_without_a_cache_is_not_primed() -> None:
+    m = model(prime_system="固定的指令")
+    m.warm_up()
+    assert FakeLlama.instances[0].calls == []
+
+
 def test_threads_default_to_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(local_runtime.os, "cpu_count", lambda: 7)
     assert model().n_threads == 7
@@ -153,6 +205,8 @@ def test_local_mode_builds_the_llama_model(tmp_path: Path, monkeypatch: pytest.M
     m = build_chat_model(settings)
     assert isinstance(m, LlamaChatModel)
     assert m.model_path.endswith("qwen.gguf") and m.n_threads == 2 and m.max_tokens == 256
+    assert m.prompt_cache_mb == settings.local_prompt_cache_mb > 0
+    assert m.prime_system == LOCAL_ANSWER_PROMPT.system  # the instruction every answer prompt starts with
     assert settings.context_max_tokens == settings.local_context_max_tokens
 
 
