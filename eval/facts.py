@@ -182,6 +182,18 @@ def places_in(text: str) -> set[str]:
     return _places(text)
 
 
+# what is left of a claim that only restates figures: 从2019年的1468人到2021年的750人
+_CONNECTIVES = frozenset("从到的比和与及至由为是在了共约近达")
+_YEAR_WORD = re.compile(r"(?:19|20)\d{2}年")
+
+
+def has_content_words(text: str) -> bool:
+    """Whether ``text`` says anything in Chinese besides its figures, years and connectives: a claim
+    that only restates cited figures has no words to compare with the evidence (its facts are checked)."""
+    s = _QTY.sub("|", _YEAR_WORD.sub("|", squash(MARKER.sub("", text))))
+    return any(ch not in _CONNECTIVES for ch in re.findall(rf"[{_CJK}]", s))
+
+
 def _names(squashed: str) -> set[str]:
     return {m.group(1)[:2] for m in _TITLED.finditer(squashed) if m.group(1)[0] not in _NAME_STOP}
 

@@ -38,6 +38,7 @@ from eval.facts import (
     bigram_overlap,
     check_facts,
     extract_facts,
+    has_content_words,
     marker_numbers,
     strip_markers,
 )
@@ -142,6 +143,8 @@ class OfflineJudge:
         missing = check_facts(facts, cited)
         if missing:
             return ClaimVerdict(claim, False, tuple(missing), overlap)
+        if overlap is not None and facts.quantities and not has_content_words(claim.text):
+            overlap = None  # only figures and years, each checked above: nothing else to compare
         specific = facts.quantities or facts.names or facts.named
         threshold = self.min_overlap if specific else self.min_overlap_plain
         if overlap is not None and overlap >= threshold:
@@ -152,7 +155,9 @@ class OfflineJudge:
         if cosine is not None and cosine >= self.min_cosine:
             return ClaimVerdict(claim, True, (f"{facts.count} facts found; cosine {cosine:.2f}",), cosine)
         if overlap is None and facts.count:
-            return ClaimVerdict(claim, True, (f"no CJK text; its {facts.count} facts were found",), None)
+            return ClaimVerdict(
+                claim, True, (f"no words but figures; its {facts.count} facts were found",), None
+            )
         why = [
             f"bigram overlap {overlap:.2f} < {threshold}" if overlap is not None else "no CJK text to compare"
         ]

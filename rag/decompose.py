@@ -47,7 +47,9 @@ _WH_EN = re.compile(
     r"^\s*(?:how|what|which|who|when|where|did|does|do|is|are|was|were|has|have|can|will)\b", re.I
 )
 _CONNECTOR_END = re.compile(r"(?:和|与|及|以及|、|跟|,?\s*and|,?\s*or)\s*$", re.IGNORECASE)
-_PAIR_GAP = re.compile(r"^[\s(（]*(?:的)?[\s)）]*$")
+_PAIR_GAP = re.compile(
+    r"^[\s(（]*(?:的|['’]s|in)?[\s)）]*$", re.IGNORECASE
+)  # 的; Jingwu's 2024, X Town in 2023
 _SENTENCE_END = re.compile(r"[？?。；;]")
 _ASCII_TOKEN = re.compile(r"^[A-Za-z0-9.]+$")  # GDP, PM2.5: written as is in a Chinese sub-question
 

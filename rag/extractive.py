@@ -132,7 +132,7 @@ def score_unit(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w
     text = unit.text
     core = _bigrams(question_core(info)) if info.lang == "zh" else set()
     f = {
-        "terms": term_coverage(info.terms, text),
+        "terms": term_coverage(info.terms, text, info.alternatives),
         "bigrams": len(core & covered_bigrams(info, text)) / len(core) if core else 0.0,
         "number": 1.0 if info.wants_number and has_asked_number(info, text) else 0.0,
         "year": 0.0,

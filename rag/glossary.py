@@ -23,17 +23,25 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-def _load() -> tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[str, ...]]:
+Glossary = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _load() -> tuple[Glossary, tuple[str, ...], frozenset[tuple[str, ...]]]:
     """The glossary files: the packaged one, then those named in ``GOVQA_GLOSSARY_FILES``. Each is a JSON
-    object with ``en_glossary`` ([[regex, [Chinese terms]], ...]) and ``zh_lexicon`` ([word, ...])."""
+    object with ``en_glossary`` ([[regex, [Chinese terms]], ...]) and ``zh_lexicon`` ([word, ...]). A
+    Chinese term written ``A|B`` stands for alternatives: it adds A and B as terms and (A, B) as a group."""
     paths = [GLOSSARY_FILE, *(Path(p) for p in os.environ.get(EXTRA_FILES_ENV, "").split(os.pathsep) if p)]
     en: list[tuple[str, tuple[str, ...]]] = []
     words: list[str] = []
+    groups: set[tuple[str, ...]] = set()
     for path in paths:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        en += [(str(p), tuple(str(t) for t in terms)) for p, terms in data.get("en_glossary", ())]
+        for pattern, terms in data.get("en_glossary", ()):
+            split = [tuple(w for w in str(t).split("|") if w) for t in terms]
+            groups.update(g for g in split if len(g) > 1)
+            en.append((str(pattern), tuple(w for g in split for w in g)))
         words += [str(w) for w in data.get("zh_lexicon", ())]
-    return tuple(en), tuple(dict.fromkeys(words))
+    return tuple(en), tuple(dict.fromkeys(words)), frozenset(groups)
 
 
 # What an English place name ends with, and capitalised words before one that are no name (Which town).
@@ -47,7 +55,7 @@ NOT_PLACE_NAMES_EN: frozenset[str] = _words(
 
 # English phrase (regex) → Chinese report terms, and the content words of the reports: data files
 # (rag/data/glossary.json, plus a deployment's own), see ``_load``.
-EN_GLOSSARY, ZH_LEXICON_WORDS = _load()
+EN_GLOSSARY, ZH_LEXICON_WORDS, ALTERNATIVES = _load()
 ZH_LEXICON: frozenset[str] = frozenset(ZH_LEXICON_WORDS) | frozenset(
     t for _, terms in EN_GLOSSARY for t in terms
 )

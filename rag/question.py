@@ -51,6 +51,9 @@ class QuestionInfo:
     is_comparison: bool
     search_text: str  # what retrievers see: the question, plus Chinese terms for English questions
     report_years: tuple[int, ...] = ()  # years written as the name of a report (2021年政府工作报告中)
+    # Chinese words the glossary gives as alternatives for an English phrase (partner regions →
+    # 东西部协作|对口支援|...): a text that holds one of them covers the phrase
+    alternatives: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -404,6 +407,13 @@ def info_from_scan(scan: Scan) -> QuestionInfo:
             t for m in scan.terms if not any(a <= m.start and m.end <= b for a, b in names) for t in m.terms
         }
         terms = tuple(t for t in terms if t not in inside or t in outside)
+    alternatives = tuple(
+        group
+        for m in scan.terms
+        if m.en
+        for group in g.ALTERNATIVES
+        if set(group) <= set(m.terms) and set(group) <= set(terms)
+    )
     has_metric = any(is_metric(m) for m in scan.terms)
     wants_number = bool(_NUMBER_CUE.search(norm)) or (has_metric and not _OPEN_CUE.search(norm))
     cumulative = bool(_CUMULATIVE.search(norm))
@@ -421,6 +431,7 @@ def info_from_scan(scan: Scan) -> QuestionInfo:
         is_comparison=is_comparison,
         search_text=search_text_for(scan.text, scan.lang, terms, bodies),
         report_years=report_years,
+        alternatives=alternatives,
     )
 
 

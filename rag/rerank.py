@@ -47,14 +47,23 @@ def term_found(term: str, text: str) -> bool:
     return term in text or any(syn in text for syn in ZH_SYNONYMS.get(term, ()))
 
 
-def term_coverage(terms: tuple[str, ...], text: str) -> float:
+def term_coverage(terms: tuple[str, ...], text: str, alternatives: tuple[tuple[str, ...], ...] = ()) -> float:
     """Length-weighted share of the question's terms found in the text (or one of their synonyms, 学校 →
     小学). A term that is absent but contains a shorter term that is present (税收收入 ⊃ 税收 in
-    "完成税收10.8亿元") earns that share."""
+    "完成税收10.8亿元") earns that share. Each group of ``alternatives`` (the Chinese words of one English
+    phrase) counts once, as its first word, found when any of its words is."""
     if not terms:
         return 0.0
+    groups = [kept for g in alternatives if len(kept := tuple(t for t in g if t in terms)) > 1]
+    grouped = {t for group in groups for t in group}
     total = hit = 0.0
+    for group in groups:
+        total += len(group[0])
+        if any(term_found(t, text) for t in group):
+            hit += len(group[0])
     for t in terms:
+        if t in grouped:
+            continue
         total += len(t)
         if term_found(t, text):
             hit += len(t)
@@ -75,7 +84,7 @@ class FeatureReranker:
         f = {
             "dense": p.scores.get("dense", 0.0),
             "fused": p.scores.get("fused_norm", 0.0),
-            "terms": term_coverage(info.terms, text),
+            "terms": term_coverage(info.terms, text, info.alternatives),
             "year": 0.0,
             "number": 1.0 if info.wants_number and _NUMBER_UNIT.search(p.chunk.text) else 0.0,
             "body": 1.0 if info.bodies and p.chunk.meta.body in info.bodies else 0.0,

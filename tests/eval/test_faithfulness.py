@@ -130,6 +130,14 @@ def test_facts_normalise_spacing_width_and_english_amounts() -> None:
     assert extract_facts("China's GDP, the Tax Bureau's plan, Smith's town").places == frozenset()
 
 
+def test_a_clause_that_only_restates_cited_figures_is_supported_by_its_facts() -> None:
+    y19 = Evidence("实现新增就业1468人，转移农村富余劳动力1154人。", title="2019年东丽区政府工作报告")
+    y21 = Evidence("2021年，实现新增就业750人。", title="2021年东丽区政府工作报告")
+    said = "比较：从2019年的1468人到2021年的750人，减少718人（750 − 1468 = -718）[1][2]。"
+    assert score(said, y19, y21) == 1.0
+    assert score(said.replace("750人，", "760人，"), y19, y21) == 0.5  # the changed clause fails its facts
+
+
 def test_an_english_place_is_checked_against_the_pinyin_of_the_cited_text() -> None:
     dongli = Evidence("2021年全区地区生产总值增长6.5%。", title="2022年东丽区政府工作报告")
     assert score("In 2021, Dongli District's GDP grew 6.5% [1].", dongli) == 1.0

@@ -290,6 +290,18 @@ def test_english_sub_questions_search_with_chinese_terms() -> None:
         assert sub.search_text.startswith(sub.text)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which was higher, Dongli District's 2022 or Hexi District's 2023 GDP, and by how much?",
+        "Compare the GDP of Dongli District in 2022 and Hexi District in 2023.",
+    ],
+)
+def test_english_body_year_pairs_are_split_as_pairs(question: str) -> None:
+    subs = decompose(analyze_question(question, known_bodies=["东丽区", "河西区"]))
+    assert [(s.bodies, s.years) for s in subs] == [(("东丽区",), (2022,)), (("河西区",), (2023,))]
+
+
 def test_chinese_sub_questions_search_with_their_text() -> None:
     for sub in decompose(analyze_question("2019年和2024年精武镇税收收入分别是多少？")):
         assert sub.search_text == sub.text

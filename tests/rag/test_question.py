@@ -308,3 +308,10 @@ def test_glossary_patterns_compile_and_variants_are_substrings() -> None:
         assert terms
     for term, variants in glossary.ZH_VARIANTS.items():
         assert all(v in term for v in variants)
+
+
+def test_the_chinese_words_of_one_english_phrase_are_alternatives() -> None:
+    info = analyze_question("What did Dongli District do for its partner regions?", known_bodies=["东丽区"])
+    assert ("东西部协作", "对口支援", "对口帮扶", "结对帮扶", "支援合作") in info.alternatives
+    chinese = analyze_question("2024年东丽区对口支援做了什么？", known_bodies=["东丽区"])
+    assert chinese.alternatives == ()  # Chinese words are matched as written

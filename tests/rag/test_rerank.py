@@ -199,3 +199,13 @@ def test_term_found_literally_or_under_a_report_synonym() -> None:
     assert term_found("学校", "天津霍元甲学校")
     assert not term_found("学校", "新建第五代日光温室10栋")
     assert not term_found("税收", "固定资产投资29亿元")
+
+
+def test_alternatives_count_once_and_any_of_them_covers_the_phrase() -> None:
+    from rag.rerank import term_coverage
+
+    terms = ("帮扶资金", "援助资金", "支援资金", "乡村")
+    text = "拨付帮扶资金113.3万元，支持乡村建设"
+    assert term_coverage(terms, text) < 0.5  # read as four terms, one found word looks like a poor match
+    assert term_coverage(terms, text, (("帮扶资金", "援助资金", "支援资金"),)) == 1.0
+    assert term_coverage(terms, "支持乡村建设", (("帮扶资金", "援助资金", "支援资金"),)) == 2 / 6
