@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from rag.quantity import measures_in
 from rag.scope import PLAN_HEADING
 
 _MAGNITUDE = {"亿": Decimal(100_000_000), "万": Decimal(10_000), "千": Decimal(1000), "": Decimal(1)}
@@ -53,14 +54,18 @@ def status_of(quote: str, heading: str) -> str:
 
 def figure_of(quote: str, terms: tuple[str, ...], heading: str = "", *, rate: bool = False) -> Figure | None:
     """The figure the quote states for the measure (the first number within a few characters after one
-    of ``terms``; without a term, the quote's only figure). None when there is none or it is ambiguous.
-    With ``rate`` (the question asks for growth or a rate) only percentages count."""
+    of ``terms``, not inside a longer measure word: no 出口 in 进出口; without a term, the quote's only
+    figure). None when there is none or it is ambiguous. With ``rate`` (the question asks for growth or
+    a rate) only percentages count."""
     found = [m for m in FIGURE.finditer(quote) if not rate or m.group(3) in ("%", "％", "个百分点")]
     if not found:
         return None
     pick = None
+    words = [(m.start(), m.end()) for m in measures_in(quote)]  # 进出口: no 出口 inside it
     for term in sorted(terms, key=len, reverse=True):
         for t in re.finditer(re.escape(term), quote):
+            if any(s <= t.start() and t.end() <= e and e - s > len(term) for s, e in words):
+                continue
             pick = next((m for m in found if 0 <= m.start() - t.end() <= _NEAR), None)
             if pick:
                 break

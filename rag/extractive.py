@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from govqa.types import Passage
 from rag.citations import sentence_spans
-from rag.quantity import has_asked_number, missing_kinds
+from rag.quantity import has_asked_number, missing_kinds, rival_measure
 from rag.question import QuestionInfo
 from rag.rerank import term_coverage, term_found
 from rag.scope import PLAN_HEADING, chunk_years, stated_years
@@ -164,6 +164,8 @@ def score_unit(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w
         f["number_missing"] = 1.0  # the question names a number (12号线) the clause does not
     if missing_kinds(info, text):
         f["kind_missing"] = 1.0  # asked for a price or a per-capita figure; the clause states none
+    if rival_measure(info, text):
+        f["measure_conflict"] = 1.0  # asked for exports; the clause's figure is production
     score = (
         w.terms * f["terms"]
         + w.bigrams * f["bigrams"]
@@ -202,7 +204,8 @@ def select(
 
     Gates: the clause is about the asked year (``answers_the_year``), about the question's topic
     (``min_topic``), names every ``required`` word and every number of the question, states the kind
-    of quantity asked (a price, a per-capita figure: ``rag.quantity``), and is not front matter.
+    of quantity asked (a price, a per-capita figure: ``rag.quantity``) and no rival of its measure
+    (production for exports), and is not front matter (``vetoed``).
     """
     w = w or Weights()
     if not passages:
@@ -223,7 +226,7 @@ def select(
             s = _narrow(info, u, p, prior, w)
             if not answers_the_year(s) or s.features["topic"] < w.min_topic:
                 continue
-            if any(s.features.get(k) for k in ("plan_conflict", "number_missing", "kind_missing")):
+            if vetoed(s):
                 continue
             if any(r not in s.unit.text for r in required):
                 continue
@@ -232,6 +235,15 @@ def select(
     if best is None or best.score < w.threshold:
         return None
     return best
+
+
+# Features that rule a clause out whatever its score: it answers another question than the one asked.
+VETOES = ("plan_conflict", "number_missing", "kind_missing", "measure_conflict")
+
+
+def vetoed(s: Scored) -> bool:
+    """The clause states a target for an actual, lacks the asked number, kind or measure of quantity."""
+    return any(s.features.get(k) for k in VETOES)
 
 
 def answers_the_year(s: Scored) -> bool:

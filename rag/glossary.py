@@ -26,14 +26,16 @@ def _words(text: str) -> frozenset[str]:
 Glossary = tuple[tuple[str, tuple[str, ...]], ...]
 
 
-def _load() -> tuple[Glossary, tuple[str, ...], frozenset[tuple[str, ...]]]:
+def _load() -> tuple[Glossary, tuple[str, ...], frozenset[tuple[str, ...]], tuple[frozenset[str], ...]]:
     """The glossary files: the packaged one, then those named in ``GOVQA_GLOSSARY_FILES``. Each is a JSON
-    object with ``en_glossary`` ([[regex, [Chinese terms]], ...]) and ``zh_lexicon`` ([word, ...]). A
-    Chinese term written ``A|B`` stands for alternatives: it adds A and B as terms and (A, B) as a group."""
+    object with ``en_glossary`` ([[regex, [Chinese terms]], ...]), ``zh_lexicon`` ([word, ...]) and
+    ``rival_measures`` ([[word, ...], ...]). A Chinese term written ``A|B`` stands for alternatives: it
+    adds A and B as terms and (A, B) as a group."""
     paths = [GLOSSARY_FILE, *(Path(p) for p in os.environ.get(EXTRA_FILES_ENV, "").split(os.pathsep) if p)]
     en: list[tuple[str, tuple[str, ...]]] = []
     words: list[str] = []
     groups: set[tuple[str, ...]] = set()
+    rivals: list[frozenset[str]] = []
     for path in paths:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         for pattern, terms in data.get("en_glossary", ()):
@@ -41,7 +43,8 @@ def _load() -> tuple[Glossary, tuple[str, ...], frozenset[tuple[str, ...]]]:
             groups.update(g for g in split if len(g) > 1)
             en.append((str(pattern), tuple(w for g in split for w in g)))
         words += [str(w) for w in data.get("zh_lexicon", ())]
-    return tuple(en), tuple(dict.fromkeys(words)), frozenset(groups)
+        rivals += [frozenset(str(w) for w in group) for group in data.get("rival_measures", ())]
+    return tuple(en), tuple(dict.fromkeys(words)), frozenset(groups), tuple(rivals)
 
 
 # What an English place name ends with, and capitalised words before one that are no name (Which town).
@@ -53,9 +56,11 @@ NOT_PLACE_NAMES_EN: frozenset[str] = _words(
     Village Street Subdistrict"""
 )
 
-# English phrase (regex) → Chinese report terms, and the content words of the reports: data files
-# (rag/data/glossary.json, plus a deployment's own), see ``_load``.
-EN_GLOSSARY, ZH_LEXICON_WORDS, ALTERNATIVES = _load()
+# English phrase (regex) → Chinese report terms, the content words of the reports, the groups of
+# alternatives (``A|B`` in a glossary entry) and groups of words naming rival measures of one thing
+# (出口 / 进口 / 产量; 新增 / 累计): data files (rag/data/glossary.json, plus a deployment's own), see
+# ``_load``. ``rag.quantity`` keeps a figure of one measure from answering a question about its rival.
+EN_GLOSSARY, ZH_LEXICON_WORDS, ALTERNATIVES, RIVAL_MEASURES = _load()
 ZH_LEXICON: frozenset[str] = frozenset(ZH_LEXICON_WORDS) | frozenset(
     t for _, terms in EN_GLOSSARY for t in terms
 )

@@ -54,7 +54,7 @@ def more_items(
                 continue
             if s.score + (0.0 if s.features.get("number") else w.number) < w.threshold:
                 continue
-            if any(s.features.get(k) for k in ("plan_conflict", "number_missing", "kind_missing")):
+            if extractive.vetoed(s):
                 continue
             found.append(s)
     found.sort(key=lambda s: passages[s.unit.passage_index].chunk.start + s.unit.start)

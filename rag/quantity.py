@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.glossary import METRIC_TERMS
+from rag.glossary import METRIC_TERMS, RIVAL_MEASURES
 from rag.question import QuestionInfo
 
 NUMBER_UNIT = re.compile(
@@ -92,3 +92,37 @@ def states_kind(kind: Kind, info: QuestionInfo, text: str) -> bool:
 def missing_kinds(info: QuestionInfo, text: str) -> list[str]:
     """The asked quantity kinds the clause does not state."""
     return [k.name for k in asked_kinds(info) if not states_kind(k, info, text)]
+
+
+_MEASURE_WORDS = sorted({w for group in RIVAL_MEASURES for w in group}, key=lambda w: (-len(w), w))
+_MEASURE_WORD = re.compile("|".join(map(re.escape, _MEASURE_WORDS))) if _MEASURE_WORDS else None
+# A measure word owns the figure that follows it within one phrase (年产量突破1300万辆, 出口额增长7%).
+_FIGURE_AFTER = re.compile(r"[^，,。；;、：:！!？?\d]{0,6}?\d")
+
+
+def measures_in(text: str) -> list[re.Match[str]]:
+    """The measure words of a text, longest first (进出口 is not 出口)."""
+    return list(_MEASURE_WORD.finditer(text)) if _MEASURE_WORD else []
+
+
+def named_measures(info: QuestionInfo) -> frozenset[str]:
+    """The rival-measure words a question names (not the 所 of 几所: ``asked_measures``), in its text or
+    among its terms (an English question's glossary terms: export → 出口)."""
+    return frozenset(m.group() for t in (info.text, *info.terms) for m in measures_in(t))
+
+
+def rival_measure(info: QuestionInfo, text: str) -> str:
+    """The rival measure the clause's figure is stated for, when the clause lacks a measure the question
+    asks (出口 asked; 年产量突破1300万辆 → 产量); "" when there is none."""
+    asked = named_measures(info)
+    if not asked:
+        return ""
+    found = measures_in(text)
+    lacking = asked - {m.group() for m in found}
+    for m in found:
+        word = m.group()
+        if word in asked or not any(word in g and a in g for g in RIVAL_MEASURES for a in lacking):
+            continue
+        if _FIGURE_AFTER.match(text, m.end()):
+            return word
+    return ""

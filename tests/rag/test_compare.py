@@ -21,6 +21,14 @@ def test_the_term_picks_its_figure_among_several() -> None:
     assert f is not None and f.text == "62亿元" and f.status == "planned"
 
 
+def test_a_measure_inside_a_longer_measure_word_is_not_it() -> None:
+    quote = "外贸进出口总额完成23.5亿元，其中出口18.2亿元、进口5.3亿元"
+    exports = figure_of(quote, ("出口",))
+    assert exports is not None and exports.text == "18.2亿元"
+    trade = figure_of(quote, ("进出口",))
+    assert trade is not None and trade.text == "23.5亿元"
+
+
 def test_an_ambiguous_quote_gives_no_figure() -> None:
     assert figure_of("新建学校2所，改造道路10条", ("医院",)) is None
     assert figure_of("新建学校2所", ("医院",)) is not None  # the only figure

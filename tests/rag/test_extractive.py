@@ -376,3 +376,15 @@ def test_a_comparison_base_year_in_a_clause_is_not_the_year_it_is_about() -> Non
     # a 2019 figure measured against 2018 does not answer a question about 2018
     tax = passage("全镇实现税收收入18亿元，较2018年增长36.8%", REVIEW_2019, JW2019)
     assert pick_text("2018年精武镇税收收入是多少？", [tax]) is None
+
+
+def test_an_export_question_is_not_answered_by_the_production_figure() -> None:
+    question = "2023年新能源汽车出口多少辆？"
+    heading = ("一、2023年工作回顾",)
+    production = passage("高技术制造业增加值增长8.9%，新能源汽车年产量突破3.2万辆", heading, chunk_id="a")
+    assert select(ask(question), [production]) is None
+    (u,) = units(production, 0)
+    s = score_unit(ask(question), u, production, 1.0, Weights())  # on topic, with a number: gated
+    assert s.features["measure_conflict"] == 1.0 and s.features["topic"] >= Weights().min_topic
+    exports = passage("新能源汽车出口1.1万辆，增长20%", heading, score=0.5, chunk_id="b")
+    assert pick_text(question, [production, exports]) == exports.chunk.text

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag.quantity import asked_kinds, asked_measures, has_asked_number, missing_kinds
+from rag.quantity import (
+    asked_kinds,
+    asked_measures,
+    has_asked_number,
+    missing_kinds,
+    named_measures,
+    rival_measure,
+)
 from rag.question import QuestionInfo, analyze_question
 
 KNOWN = ("精武镇", "西青区", "张家窝镇")
@@ -120,3 +127,48 @@ def test_per_capita_without_a_metric_in_the_question() -> None:
     q = ask("西青区人均住房面积是多少？")
     assert missing_kinds(q, "人均住房面积35平方米") == []
     assert missing_kinds(q, "住房面积35万平方米") == ["per_capita"]
+
+
+# ---------------------------------------------------------------------------- rival measures of one thing
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "rival"),
+    [
+        ("2024年我国新能源汽车出口多少辆？", "新能源汽车年产量突破1300万辆", "产量"),
+        (
+            "How many new energy vehicles did the county export in 2023?",
+            "新能源汽车年产量突破3.2万辆",
+            "产量",
+        ),
+        ("2023年茶叶销量是多少？", "茶叶产量达到1.8万吨", "产量"),
+        ("外贸出口额是多少？", "外贸进出口总额完成23.5亿元", "进出口"),  # 进出口 is not 出口
+        ("What were the county's imports in 2023?", "机电产品出口额9.6亿元", "出口"),
+        ("2023年新增5G基站多少座？", "全县累计建成5G基站1260座", "累计"),
+    ],
+)
+def test_a_figure_of_a_rival_measure(question: str, text: str, rival: str) -> None:
+    assert rival_measure(ask(question), text) == rival
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        ("2024年新能源汽车年产量是多少？", "新能源汽车年产量突破1300万辆"),  # the asked measure
+        ("新能源汽车出口多少辆？", "汽车出口585万辆，产量3100万辆"),  # the asked one is stated too
+        ("新能源汽车出口多少辆？", "新能源汽车达到120万辆"),  # no measure stated: left to the other features
+        ("新能源汽车出口多少辆？", "提升新能源汽车产量，全年接待游客120万人次"),  # the figure is not its
+        ("累计收获粮食多少吨？", "实现粮食产量3000余吨"),  # 累计 and 产量 are no rivals
+        ("2024年固定资产投资的预期目标是多少？", "完成固定资产投资95亿元"),  # targets are written with 完成
+        ("精武镇2019年税收收入是多少？", "税收收入完成18亿元"),  # no measure asked
+        ("累计新增就业多少人？", "新增就业1.2万人"),  # 新增 is asked, not a rival
+    ],
+)
+def test_no_rival_measure(question: str, text: str) -> None:
+    assert rival_measure(ask(question), text) == ""
+
+
+def test_english_measures_come_from_the_glossary() -> None:
+    assert named_measures(ask("How many cars did the county export?")) == {"出口"}
+    assert named_measures(ask("What was the value of imports and exports?")) == {"进出口"}
+    assert named_measures(ask("How much grain did the county produce?")) == frozenset()

@@ -288,6 +288,7 @@ def _corpus() -> str:
     files = [
         *sorted(SAMPLES.glob("*.txt")),
         *sorted((Path(__file__).parents[1] / "fixtures" / "anyreport").glob("*")),
+        *sorted((Path(__file__).parents[1] / "fixtures" / "measures").glob("*")),
     ]
     text = "".join(p.read_text(encoding="utf-8") for p in files if p.suffix in (".txt", ".md"))
     return re.sub(r"\s+", "", text).replace("**", "")
