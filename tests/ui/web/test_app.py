@@ -3,6 +3,7 @@ directly — asking (streamed, follow-ups, filters, refusals, errors), uploads a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,8 @@ def test_ask_streams_then_shows_the_answer_with_citation_cards(demo: gr.Blocks) 
     assert kept == chat  # what is shown is what the session keeps (on the server)
     html = bot(chat)
     assert "18亿元" in html and "gq-pending" not in html and "gq-refused" not in html
-    assert '<details class="gq-card" open>' in html and "<mark>" in html
+    assert re.search(r'<details class="gq-card" id="gq-c-[0-9a-f]{8}-1" open>', html) and "<mark>" in html
+    assert re.search(r'<a class="gq-ref-link" href="#gq-c-[0-9a-f]{8}-1">\[1\]</a>', html)  # [1] links to it
     assert "2019年精武镇政府工作报告 › 一、2019年工作回顾" in html
     assert history == [
         ("2019年精武镇税收收入是多少？", "2019年全镇预计实现税收收入18亿元,同比增长36.8%[1]。")
