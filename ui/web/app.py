@@ -107,7 +107,7 @@ def _ask_tab(with_feedback: bool) -> AskTab:
             body = gr.Dropdown(all_choice, value=ALL, label="机构 · Body", scale=1)
             year = gr.Dropdown(all_choice, value=ALL, label="年份 · Year", scale=1)
             document = gr.Dropdown(all_choice, value=ALL, label="文档 · Document", scale=2)
-        with gr.Row(elem_id="gq-convs-row"):
+        with gr.Column(scale=2, min_width=300), gr.Row(elem_id="gq-convs-row"):
             conversations = gr.Dropdown(
                 [],
                 value=None,
@@ -115,15 +115,15 @@ def _ask_tab(with_feedback: bool) -> AskTab:
                 show_label=False,
                 container=False,
                 scale=3,
-                min_width=160,
+                min_width=200,
                 elem_id="gq-convs",
             )
-            new = gr.Button("新对话 · New conversation", size="sm", scale=1, min_width=120, elem_id="gq-new")
+            new = gr.Button("新对话 · New", size="sm", scale=1, min_width=90, elem_id="gq-new")
     chatbot = gr.Chatbot(
         label="对话 · Conversation",
         show_label=False,  # the label sat on top of the first message
         elem_id="gq-chat",
-        height="calc(100vh - 380px)",  # the examples and the input stay on the first screen
+        height="calc(100vh - 430px)",  # the examples, the filter line and the input stay on the first screen
         min_height=220,
         latex_delimiters=[],
         feedback_options=("Like", "Dislike") if with_feedback else None,
@@ -199,6 +199,7 @@ def _documents_tab(needs_admin_key: bool) -> DocumentsTab:
 
 
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # no named API endpoint for any UI event
+QUIET: dict[str, Any] = {**PRIVATE, "show_progress": "hidden"}  # instant bookkeeping: no spinner
 
 
 def _wire_chat(demo: gr.Blocks, h: Handlers, ask: AskTab) -> None:
@@ -211,20 +212,20 @@ def _wire_chat(demo: gr.Blocks, h: Handlers, ask: AskTab) -> None:
     chat_out = [ask.chatbot, chat_state, history, ask.question, turns]
     opened = [ask.chatbot, chat_state, history, turns, conversation_id, saved, ask.conversations]
     save = (chats.save, [conversation_id, turns, saved], [saved, ask.conversations])
-    ask.question.submit(h.respond, chat_in, chat_out, **PRIVATE).then(*save, **PRIVATE)
-    ask.send.click(h.respond, chat_in, chat_out, **PRIVATE).then(*save, **PRIVATE)
-    ask.new.click(chats.new, [saved], opened, **PRIVATE)
-    ask.conversations.input(chats.switch, [ask.conversations, saved], opened, **PRIVATE)
+    ask.question.submit(h.respond, chat_in, chat_out, **PRIVATE).then(*save, **QUIET)
+    ask.send.click(h.respond, chat_in, chat_out, **PRIVATE).then(*save, **QUIET)
+    ask.new.click(chats.new, [saved], opened, **QUIET)
+    ask.conversations.input(chats.switch, [ask.conversations, saved], opened, **QUIET)
     # the chat's own trash button: the conversation goes, from the browser too
-    ask.chatbot.clear(chats.forget, [conversation_id, saved], opened, **PRIVATE)
+    ask.chatbot.clear(chats.forget, [conversation_id, saved], opened, **QUIET)
     ask.chatbot.like(h.rate, [turns], None, **PRIVATE)
-    demo.load(chats.restore, [saved], opened, **PRIVATE)
+    demo.load(chats.restore, [saved], opened, **QUIET)
     demo.load(h.examples, None, [ask.examples, example_list], **PRIVATE)
     ask.examples.click(h.pick_example, [ask.examples, example_list], ask.question, **PRIVATE).then(
         h.respond, chat_in, chat_out, **PRIVATE
-    ).then(*save, **PRIVATE)
+    ).then(*save, **QUIET)
     for dropdown in ask.filters:  # also when narrowing or a refresh changes another filter
-        dropdown.change(h.filter_summary, ask.filters, ask.filter_line, **PRIVATE)
+        dropdown.change(h.filter_summary, ask.filters, ask.filter_line, **QUIET)
 
 
 def _wire_documents(demo: gr.Blocks, h: Handlers, ask: AskTab, docs: DocumentsTab) -> None:

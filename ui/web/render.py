@@ -175,7 +175,7 @@ def mode_words(mode: str) -> str:
 def copy_button(lang: str) -> str:
     """Copies the answer's text (the page's script reads the ``.gq-text`` of the same answer)."""
     label = _labels(lang)["copy"]
-    return f'<button type="button" class="gq-copy" title="复制回答 · Copy the answer">⧉ {label}</button>'
+    return f'<button type="button" class="gq-copy" title="复制回答 · Copy the answer">{label}</button>'
 
 
 def _footer(answer: Answer) -> str:
@@ -223,13 +223,14 @@ def answer_html(answer: Answer, key: str | None = None) -> str:
 
 
 def restored_answer_html(text: str, refused: bool = False, lang: str = "zh") -> str:
-    """An answer restored from the browser's saved conversation: its text only, escaped, marked as
-    restored (the browser keeps no sources, and nothing it sends is shown as a citation)."""
+    """An answer restored from the browser's saved conversation: its text only, marked as restored (the
+    browser keeps no sources, and nothing it sends is shown as a citation or link). The text came from
+    the browser, so it is escaped like a question: nothing in it is read as HTML or Markdown."""
     lab = _labels(lang)
     cls = "gq-answer gq-restored" + (" gq-refused" if refused else "")
     return (
         f'<div class="{cls}" data-refused="{"true" if refused else "false"}">'
-        f'<div class="gq-text">{text_html(text) if text else lab["no_answer"]}</div>'
+        f'<div class="gq-text">{user_html(text) if text else lab["no_answer"]}</div>'
         f'<div class="gq-meta">{lab["restored"]} {copy_button(lang)}</div></div>'
     )
 

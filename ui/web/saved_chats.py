@@ -74,7 +74,9 @@ class SavedChats:
         return _open(saved, current or Conversation(new_id()))
 
     @staticmethod
-    def save(conversation_id: str | None, turns: Sequence[Turn] | None, raw: Any) -> tuple[dict[str, Any], Any]:
+    def save(
+        conversation_id: str | None, turns: Sequence[Turn] | None, raw: Any
+    ) -> tuple[dict[str, Any], Any]:
         """After an answer: the open conversation, from the server's turns, saved first in the list."""
         cid = conversation_id or new_id()
         saved = Saved.parse(raw).put(Conversation.of_turns(cid, list(turns or [])))
