@@ -76,6 +76,52 @@ def test_the_chat_history_is_never_taken_from_the_client(serve: Serve) -> None:
         assert status == 200 and "FORGED" not in text and "18亿元" in text
 
 
+def test_a_conversation_restored_from_the_browser_is_only_escaped_text(serve: Serve) -> None:
+    """The browser's saved conversations (localStorage) are the client's to forge: file messages, server
+    paths and markup in them are dropped or shown as text, and no file is read."""
+    served = serve()
+    canary, secret = _canary()
+    try:
+        with served.http() as http:
+            deps = ui_config(http)["dependencies"]
+            restore = next(i for i, d in enumerate(deps) if d.get("api_name") == "restore")
+            # a file payload anywhere in it: Gradio refuses the event before govqa sees it (not uploaded)
+            file_msg = {"role": "user", "content": [{"type": "file", "file": _file_payload(str(canary))}]}
+            status, text = gradio_call(
+                http, restore, [{"conversations": [{"id": "c" * 16, "turns": [file_msg]}]}]
+            )
+            assert status == 200 and secret not in text and canary.name not in text
+            # without Gradio's file marker: govqa keeps only plain text turns, escaped
+            bare_file = {"role": "user", "content": [{"type": "file", "file": {"path": str(canary)}}]}
+            forged = {
+                "current": "a" * 16,
+                "conversations": [
+                    {"id": "b" * 16, "turns": [bare_file, {"q": {"path": str(canary)}, "a": "x"}]},
+                    {
+                        "id": "a" * 16,
+                        "turns": [
+                            bare_file,
+                            {"q": str(canary), "a": "<img src=x onerror=alert(1)>FORGED"},
+                            {"q": "![x](http://evil.example/t.png)", "a": "[1](javascript:alert(1))"},
+                        ],
+                    },
+                ],
+            }
+            status, text = gradio_call(http, restore, [forged])
+            assert status == 200 and secret not in text
+            done = next(json.loads(line[6:]) for line in text.splitlines() if '"process_completed"' in line)
+            chat, *_, stored, _listing = done["output"]["data"]
+            shown = json.dumps(chat, ensure_ascii=False)  # what the chat renders
+            assert "FORGED" in shown and "<img" not in shown and "&lt;img" in shown
+            assert "](http" not in shown and "](javascript" not in shown
+            assert len(chat) == 4 and all(part["type"] == "text" for m in chat for part in m["content"])
+            # what goes back to the browser's store is the validated text (no message objects)
+            assert [c["id"] for c in stored["conversations"]] == ["a" * 16]  # file messages only: dropped
+            assert "file" not in json.dumps(stored["conversations"][0]["turns"][0])
+    finally:
+        canary.unlink()
+
+
 # --- 2. the UI behind the same keys and rate limit as /v1 --------------------------------------------
 def test_with_keys_nothing_under_ui_answers_without_one(serve: Serve) -> None:
     served = serve(api_keys=[USER], admin_api_keys=[ADMIN])

@@ -23,8 +23,10 @@ import gradio as gr
 from ui.access import Access
 from ui.feedback import FeedbackStore
 from ui.jobs import IngestJobs
+from ui.web.conversations import Saved
 from ui.web.handlers import Handlers, mode_label
-from ui.web.render_docs import ALL, ALL_LABEL, TABLE_HEADERS
+from ui.web.render_docs import ALL, ALL_LABEL, TABLE_HEADERS, filter_line
+from ui.web.saved_chats import SavedChats
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,18 @@ SUPPORTED = ".txt, .md, .pdf, .docx, .png, .jpg"
 @cache
 def stylesheet() -> str:
     return (files("ui.web") / "style.css").read_text(encoding="utf-8")
+
+
+@cache
+def page_script() -> str:
+    """The page's own script (citation links, copy buttons), run once when the page loads."""
+    return (files("ui.web") / "page.js").read_text(encoding="utf-8")
+
+
+STORAGE_KEY = "govqa-conversations"
+# not a secret (Gradio sends it to the page): a fixed value only keeps the saved conversations readable
+# after the server restarts, where Gradio's random default would lose them
+STORAGE_SECRET = "govqa-conversations-v1"
 
 
 def _header(settings: Any) -> str:
@@ -55,8 +69,10 @@ class AskTab:
     chatbot: gr.Chatbot
     question: gr.Textbox
     send: gr.Button
-    clear: gr.Button
     examples: gr.Dataset
+    conversations: gr.Dropdown
+    new: gr.Button
+    filter_line: gr.HTML
 
     @property
     def filters(self) -> list[Any]:
@@ -79,20 +95,35 @@ class DocumentsTab:
 
 
 def _ask_tab(with_feedback: bool) -> AskTab:
-    """The chat first: the conversation, then the examples and the input, the filters folded away."""
+    """The chat first: the conversation, then the examples and the input, the filters folded away; the
+    saved conversations and a new one on the line above the chat."""
     all_choice = [(ALL_LABEL, ALL)]
-    with (
-        gr.Accordion("筛选 · Filters (机构 / 年份 / 文档)", open=False, elem_id="gq-filters"),
-        gr.Row(equal_height=True),
-    ):
-        body = gr.Dropdown(all_choice, value=ALL, label="机构 · Body", scale=1)
-        year = gr.Dropdown(all_choice, value=ALL, label="年份 · Year", scale=1)
-        document = gr.Dropdown(all_choice, value=ALL, label="文档 · Document", scale=2)
+    with gr.Row(equal_height=False, elem_id="gq-top"):
+        with (
+            gr.Column(scale=3, min_width=280),
+            gr.Accordion("筛选 · Filters (机构 / 年份 / 文档)", open=False, elem_id="gq-filters"),
+            gr.Row(equal_height=True),
+        ):
+            body = gr.Dropdown(all_choice, value=ALL, label="机构 · Body", scale=1)
+            year = gr.Dropdown(all_choice, value=ALL, label="年份 · Year", scale=1)
+            document = gr.Dropdown(all_choice, value=ALL, label="文档 · Document", scale=2)
+        with gr.Column(scale=2, min_width=300), gr.Row(elem_id="gq-convs-row"):
+            conversations = gr.Dropdown(
+                [],
+                value=None,
+                label="对话记录 · Saved conversations",
+                show_label=False,
+                container=False,
+                scale=3,
+                min_width=200,
+                elem_id="gq-convs",
+            )
+            new = gr.Button("新对话 · New", size="sm", scale=1, min_width=90, elem_id="gq-new")
     chatbot = gr.Chatbot(
         label="对话 · Conversation",
         show_label=False,  # the label sat on top of the first message
         elem_id="gq-chat",
-        height="calc(100vh - 380px)",  # the examples and the input stay on the first screen
+        height="calc(100vh - 430px)",  # the examples, the filter line and the input stay on the first screen
         min_height=220,
         latex_delimiters=[],
         feedback_options=("Like", "Dislike") if with_feedback else None,
@@ -107,6 +138,7 @@ def _ask_tab(with_feedback: bool) -> AskTab:
         label="示例问题 · Examples",
         elem_id="gq-examples",
     )
+    line = gr.HTML(filter_line(ALL, ALL), elem_id="gq-filter-line", padding=False, js_on_load=None)
     with gr.Row(elem_id="gq-input-row"):
         question = gr.Textbox(
             placeholder="输入问题，例如：某年某地的税收收入是多少？（Enter 发送）",
@@ -118,8 +150,7 @@ def _ask_tab(with_feedback: bool) -> AskTab:
             autofocus=False,  # on a phone, focusing scrolled the title away
         )
         send = gr.Button("发送 · Ask", variant="primary", scale=1, min_width=80, elem_id="gq-send")
-        clear = gr.Button("清空 · Clear", scale=1, min_width=80, elem_id="gq-clear")
-    return AskTab(body, year, document, chatbot, question, send, clear, examples)
+    return AskTab(body, year, document, chatbot, question, send, examples, conversations, new, line)
 
 
 def _documents_tab(needs_admin_key: bool) -> DocumentsTab:
@@ -168,22 +199,33 @@ def _documents_tab(needs_admin_key: bool) -> DocumentsTab:
 
 
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # no named API endpoint for any UI event
+QUIET: dict[str, Any] = {**PRIVATE, "show_progress": "hidden"}  # instant bookkeeping: no spinner
 
 
 def _wire_chat(demo: gr.Blocks, h: Handlers, ask: AskTab) -> None:
     history, chat_state, turns, example_list = gr.State([]), gr.State([]), gr.State([]), gr.State([])
+    conversation_id = gr.State("")
+    # the browser's copy of the conversations (localStorage): untrusted, read through SavedChats only
+    saved = gr.BrowserState(Saved().to_json(), storage_key=STORAGE_KEY, secret=STORAGE_SECRET)
+    chats = SavedChats()
     chat_in = [ask.question, chat_state, history, *ask.filters, turns]
     chat_out = [ask.chatbot, chat_state, history, ask.question, turns]
-    cleared = [ask.chatbot, chat_state, history, turns]
-    ask.question.submit(h.respond, chat_in, chat_out, **PRIVATE)
-    ask.send.click(h.respond, chat_in, chat_out, **PRIVATE)
-    ask.clear.click(h.clear, None, cleared, **PRIVATE)
-    ask.chatbot.clear(h.clear, None, cleared, **PRIVATE)  # the chat's own trash button: history goes too
+    opened = [ask.chatbot, chat_state, history, turns, conversation_id, saved, ask.conversations]
+    save = (chats.save, [conversation_id, turns, saved], [saved, ask.conversations])
+    ask.question.submit(h.respond, chat_in, chat_out, **PRIVATE).then(*save, **QUIET)
+    ask.send.click(h.respond, chat_in, chat_out, **PRIVATE).then(*save, **QUIET)
+    ask.new.click(chats.new, [saved], opened, **QUIET)
+    ask.conversations.input(chats.switch, [ask.conversations, saved], opened, **QUIET)
+    # the chat's own trash button: the conversation goes, from the browser too
+    ask.chatbot.clear(chats.forget, [conversation_id, saved], opened, **QUIET)
     ask.chatbot.like(h.rate, [turns], None, **PRIVATE)
+    demo.load(chats.restore, [saved], opened, **QUIET)
     demo.load(h.examples, None, [ask.examples, example_list], **PRIVATE)
     ask.examples.click(h.pick_example, [ask.examples, example_list], ask.question, **PRIVATE).then(
         h.respond, chat_in, chat_out, **PRIVATE
-    )
+    ).then(*save, **QUIET)
+    for dropdown in ask.filters:  # also when narrowing or a refresh changes another filter
+        dropdown.change(h.filter_summary, ask.filters, ask.filter_line, **QUIET)
 
 
 def _wire_documents(demo: gr.Blocks, h: Handlers, ask: AskTab, docs: DocumentsTab) -> None:
@@ -225,6 +267,7 @@ def build_ui(
     # uploads that were never ingested (an abandoned form) are deleted within the hour
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(900, 3600)) as demo:
         gr.HTML(f"<style>{stylesheet()}</style>", elem_id="gq-style", padding=False, js_on_load=None)
+        gr.HTML("", elem_id="gq-script", padding=False, js_on_load=page_script())
         gr.HTML(_header(service.settings), padding=False, js_on_load=None)
         with gr.Tabs():
             with gr.Tab("问答 · Ask", id="ask"):

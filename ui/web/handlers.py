@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import secrets
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from ui.feedback import Feedback, FeedbackStore
 from ui.jobs import IngestJobs, QueueFull
 from ui.uploads import discard_upload, in_upload_folder
 from ui.web.render import answer_html, error_html, esc, pending_html, user_html
-from ui.web.render_docs import ALL, Choices, file_result_html, keep, table_rows
+from ui.web.render_docs import ALL, Choices, doc_label, file_result_html, filter_line, keep, table_rows
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("govqa.audit")
@@ -176,7 +177,8 @@ class Handlers:
             chat[-1] = {"role": "assistant", "content": error_html(INTERNAL_ERROR, lang)}
             yield out()
             return
-        chat[-1] = {"role": "assistant", "content": answer_html(answer)}
+        # the key names this answer's cards, so its [n] markers can link to them in the page
+        chat[-1] = {"role": "assistant", "content": answer_html(answer, key=secrets.token_hex(4))}
         pairs.append((question, answer.text))
         records[-1] = {
             "question": question,
@@ -188,14 +190,19 @@ class Handlers:
         yield out()
 
     def rate(self, turns: list[Turn] | None, data: gr.LikeData, request: gr.Request | None = None) -> None:
-        """👍/👎 on an answer: stored with its question, text, citations and mode (looked up server-side)."""
+        """👍/👎 on an answer: stored with its question, text, citations and mode (looked up server-side).
+
+        An answer restored from the browser's saved conversation is not rated: the server did not give
+        it in this session, and its text came from the browser."""
         index = data.index if isinstance(data.index, int) else (data.index or [0])[0]
         items = list(turns or [])
         turn = index // 2  # each turn is a user message, then the answer
         if self.feedback_store is None or not 0 <= turn < len(items) or data.liked is None:
             return
-        principal = self.principal(request)
         record = items[turn]
+        if record.get("restored"):
+            return
+        principal = self.principal(request)
         self.feedback_store.add(
             Feedback(
                 rating="up" if data.liked is True or data.liked == "Like" else "down",
@@ -207,10 +214,6 @@ class Handlers:
                 who=principal.identity if principal else "",
             )
         )
-
-    @staticmethod
-    def clear() -> tuple[list[Message], list[Message], list[Pair], list[Turn]]:
-        return [], [], [], []
 
     def examples(self) -> tuple[Any, list[str]]:
         """Example questions taken from the ingested reports: (the examples' update, the list kept)."""
@@ -252,6 +255,16 @@ class Handlers:
         return gr.update(choices=years, value=year), gr.update(
             choices=documents, value=keep(document, documents)
         )
+
+    def filter_summary(
+        self, body: str | None = ALL, year: str | None = ALL, document: str | None = ALL
+    ) -> str:
+        """The line beside the input naming the active filters (the report by its title, not its id)."""
+        label = None
+        if document and document != ALL:
+            record = next((r for r in self.service.documents() if r.doc_id == document), None)
+            label = (record.meta.title or doc_label(record)) if record else None
+        return filter_line(body, year, label)
 
     def upload(
         self,

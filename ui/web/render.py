@@ -12,7 +12,7 @@ import html
 import logging
 import re
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from govqa.types import HEADING_SEP, Answer, Citation, Passage
 
@@ -33,6 +33,9 @@ LABELS = {
         "error": "出错了",
         "warning": "注意",
         "open": "在原文中查看",
+        "copy": "复制",
+        "restored": "已从本浏览器恢复（出处未保存）",
+        "no_answer": "（没有回答）",
     },
     "en": {
         "refused": "Not in the reports",
@@ -43,6 +46,9 @@ LABELS = {
         "error": "Something went wrong",
         "warning": "Note",
         "open": "open in the report",
+        "copy": "Copy",
+        "restored": "restored from this browser (sources not kept)",
+        "no_answer": "(no answer)",
     },
 }
 
@@ -57,9 +63,25 @@ def esc(text: str) -> str:
     return escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
 
 
-def text_html(text: str) -> str:
-    """An answer's text, escaped, with its ``[n]`` markers as superscript references."""
-    return _REF.sub(r'<sup class="gq-ref">[\1]</sup>', esc(text))
+def card_id(key: str, n: int) -> str:
+    """The id of citation card ``n`` of the answer rendered with ``key`` (unique per answer)."""
+    return f"gq-c-{key}-{n}"
+
+
+def text_html(text: str, key: str | None = None, cited: Collection[int] = ()) -> str:
+    """An answer's text, escaped, with its ``[n]`` markers as superscript references.
+
+    With a ``key``, a marker whose card is shown (``n`` in ``cited``) links to it with an in-page anchor;
+    the page's script opens the card when the link is clicked.
+    """
+
+    def ref(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        if key is None or n not in cited:
+            return f'<sup class="gq-ref">[{n}]</sup>'
+        return f'<sup class="gq-ref"><a class="gq-ref-link" href="#{card_id(key, n)}">[{n}]</a></sup>'
+
+    return _REF.sub(ref, esc(text))
 
 
 def where(title: str, heading_path: Iterable[str]) -> str:
@@ -106,11 +128,14 @@ def viewer_url(citation: Citation) -> str:
     return f"{VIEWER_PATH}{doc}?start={citation.start}&end={citation.end}#gq-hit"
 
 
-def citation_card(citation: Citation, *, lang: str = "zh", open_: bool = False) -> str:
+def citation_card(
+    citation: Citation, *, lang: str = "zh", open_: bool = False, key: str | None = None
+) -> str:
     lab = _labels(lang)
     place = where(citation.title, citation.heading_path) or citation.source
+    anchor = f' id="{card_id(key, citation.n)}"' if key is not None else ""
     return (
-        f'<details class="gq-card"{" open" if open_ else ""}>'
+        f'<details class="gq-card"{anchor}{" open" if open_ else ""}>'
         f'<summary><span class="gq-n">[{citation.n}]</span> <span class="gq-where">{esc(place)}</span></summary>'
         f'<div class="gq-src">{esc(citation.source)} · {lab["chars"]} {citation.start}–{citation.end} · '
         f'<a class="gq-open" href="{esc(viewer_url(citation))}" target="_blank" rel="noopener">'
@@ -147,16 +172,28 @@ def mode_words(mode: str) -> str:
     return MODE_LABELS.get(mode, mode)
 
 
+def copy_button(lang: str) -> str:
+    """Copies the answer's text (the page's script reads the ``.gq-text`` of the same answer)."""
+    label = _labels(lang)["copy"]
+    return f'<button type="button" class="gq-copy" title="复制回答 · Copy the answer">{label}</button>'
+
+
 def _footer(answer: Answer) -> str:
     bits = [mode_words(answer.mode)]
     total = answer.timings_ms.get("total")
     if total is not None:
         bits.append(f"{total:.0f} ms")
-    return f'<div class="gq-meta">{esc(" · ".join(bits))}</div>'
+    return f'<div class="gq-meta">{esc(" · ".join(bits))} {copy_button(answer.lang)}</div>'
 
 
-def answer_html(answer: Answer) -> str:
-    """The final answer: text, citation cards (the first open), or the refusal with related passages."""
+def answer_html(answer: Answer, key: str | None = None) -> str:
+    """The final answer: text, citation cards (the first open), or the refusal with related passages.
+
+    ``key`` (letters and digits, unique in the page) names the cards so the ``[n]`` markers can link to
+    them; without it the markers are plain superscripts.
+    """
+    if key is not None and not key.isalnum():
+        raise ValueError(f"an answer key must be letters and digits, got {key!r}")
     lab = _labels(answer.lang)
     parts: list[str] = []
     if answer.refused:
@@ -166,12 +203,15 @@ def answer_html(answer: Answer) -> str:
         )
     else:
         parts.append('<div class="gq-answer" data-refused="false">')
-    parts.append(f'<div class="gq-text">{text_html(answer.text)}</div>')
+    cited = {c.n for c in answer.citations}
+    parts.append(f'<div class="gq-text">{text_html(answer.text, key, cited)}</div>')
     for w in answer.warnings:
         parts.append(f'<div class="gq-warning">{lab["warning"]}: {esc(w)}</div>')
     if answer.citations:
         parts.append(f'<div class="gq-cites"><div class="gq-h">{lab["sources"]}</div>')
-        parts.extend(citation_card(c, lang=answer.lang, open_=i == 0) for i, c in enumerate(answer.citations))
+        parts.extend(
+            citation_card(c, lang=answer.lang, open_=i == 0, key=key) for i, c in enumerate(answer.citations)
+        )
         parts.append("</div>")
     if answer.refused and answer.related:
         parts.append(f'<div class="gq-cites gq-related"><div class="gq-h">{lab["related"]}</div>')
@@ -180,6 +220,19 @@ def answer_html(answer: Answer) -> str:
     parts.append(_footer(answer))
     parts.append("</div>")
     return "".join(parts)
+
+
+def restored_answer_html(text: str, refused: bool = False, lang: str = "zh") -> str:
+    """An answer restored from the browser's saved conversation: its text only, marked as restored (the
+    browser keeps no sources, and nothing it sends is shown as a citation or link). The text came from
+    the browser, so it is escaped like a question: nothing in it is read as HTML or Markdown."""
+    lab = _labels(lang)
+    cls = "gq-answer gq-restored" + (" gq-refused" if refused else "")
+    return (
+        f'<div class="{cls}" data-refused="{"true" if refused else "false"}">'
+        f'<div class="gq-text">{user_html(text) if text else lab["no_answer"]}</div>'
+        f'<div class="gq-meta">{lab["restored"]} {copy_button(lang)}</div></div>'
+    )
 
 
 def pending_html(text: str = "", lang: str = "zh") -> str:

@@ -66,6 +66,17 @@ def keep(value: str | None, choices: list[tuple[str, str]]) -> str:
     return value if value in {v for _, v in choices} and value is not None else ALL
 
 
+def filter_line(body: str | None, year: str | None, document: str | None = None) -> str:
+    """The active filters as one short line for beside the input, e.g. ``筛选：精武镇 · 2024年``.
+
+    ``document`` is the chosen report's label (its title), not its id; "all" or empty means no filter.
+    """
+    chosen = [v for v in (body, f"{year}年" if year and year != ALL else None, document) if v and v != ALL]
+    if not chosen:
+        return '<div class="gq-filter-line gq-none">筛选：全部报告 · all reports</div>'
+    return f'<div class="gq-filter-line">筛选：{esc(" · ".join(chosen))}</div>'
+
+
 def file_result_html(source: str, ok: bool, detail: str) -> str:
     mark, cls = ("✔", "gq-ok") if ok else ("✖", "gq-fail")
     return f'<div class="gq-file {cls}">{mark} <b>{esc(source)}</b> — {esc(detail)}</div>'

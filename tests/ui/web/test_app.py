@@ -3,6 +3,7 @@ directly — asking (streamed, follow-ups, filters, refusals, errors), uploads a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,8 @@ def test_ask_streams_then_shows_the_answer_with_citation_cards(demo: gr.Blocks) 
     assert kept == chat  # what is shown is what the session keeps (on the server)
     html = bot(chat)
     assert "18亿元" in html and "gq-pending" not in html and "gq-refused" not in html
-    assert '<details class="gq-card" open>' in html and "<mark>" in html
+    assert re.search(r'<details class="gq-card" id="gq-c-[0-9a-f]{8}-1" open>', html) and "<mark>" in html
+    assert re.search(r'<a class="gq-ref-link" href="#gq-c-[0-9a-f]{8}-1">\[1\]</a>', html)  # [1] links to it
     assert "2019年精武镇政府工作报告 › 一、2019年工作回顾" in html
     assert history == [
         ("2019年精武镇税收收入是多少？", "2019年全镇预计实现税收收入18亿元,同比增长36.8%[1]。")
@@ -403,3 +405,28 @@ def test_scanned_pdf_upload_answers_with_an_ocr_note(demo: gr.Blocks, uploads: P
     html = bot(chat)
     assert "3.6亿元" in html and "gq-refused" not in html
     assert "read by OCR (tesseract" in html
+
+
+def test_a_restored_answer_is_not_rated(service: GovQA, tmp_path: Path) -> None:
+    """Its text came from the browser: a thumb on it stores nothing."""
+    from ui.feedback import FeedbackStore
+    from ui.web.conversations import Saved
+    from ui.web.saved_chats import restore_chat
+
+    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    raw = {"conversations": [{"id": "a" * 16, "turns": [{"q": "2019年精武镇税收收入是多少？", "a": "伪造"}]}]}
+    _, _, turns = restore_chat(Saved.parse(raw).conversations[0])
+    wired(build_ui(service, feedback=store), "rate")(
+        turns, gr.LikeData(target=None, data={"index": 1, "value": "", "liked": True})
+    )
+    assert store.list() == []
+
+
+def test_the_filter_line_names_the_report_by_its_title(demo: gr.Blocks, service: GovQA) -> None:
+    summary = wired(demo, "filter_summary")
+    assert "全部报告" in summary(ALL, ALL, ALL)
+    doc = next(r for r in service.documents() if r.meta.title == "2019年精武镇政府工作报告")
+    assert summary("精武镇", "2019", doc.doc_id).endswith(
+        "筛选：精武镇 · 2019年 · 2019年精武镇政府工作报告</div>"
+    )
+    assert summary(ALL, ALL, "no-such-doc") == summary(ALL, ALL, ALL)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from govqa.types import Answer, Chunk, Citation, DocumentMeta, DocumentRecord, Passage
 from ui.web.render import (
     answer_html,
@@ -208,3 +210,35 @@ def test_the_users_question_is_shown_as_text_never_as_markdown() -> None:
     assert "![" not in shown and "](" not in shown and "**" not in shown and "<b>" not in shown
     assert shown.startswith("&#33;&#91;x&#93;&#40;http://evil&#46;example")
     assert "&lt;b&gt;&amp;amp;<br>第二行" in shown
+
+
+def test_reference_markers_link_to_their_cards_when_keyed() -> None:
+    from ui.web.render import card_id
+
+    assert text_html("A[1]，B[3]。", "k1", {1, 2}) == (
+        'A<sup class="gq-ref"><a class="gq-ref-link" href="#gq-c-k1-1">[1]</a></sup>，'
+        'B<sup class="gq-ref">[3]</sup>。'  # no card 3: no link
+    )
+    html = answer_html(answer(), key="ab12")
+    assert f'<details class="gq-card" id="{card_id("ab12", 1)}" open>' in html
+    assert 'href="#gq-c-ab12-1"' in html and 'class="gq-copy"' in html
+    assert "gq-ref-link" not in answer_html(answer())  # unkeyed: plain markers, cards without ids
+    with pytest.raises(ValueError, match="letters and digits"):
+        answer_html(answer(), key='x" onclick="y')
+
+
+def test_restored_answers_are_escaped_text() -> None:
+    from ui.web.render import restored_answer_html
+
+    html = restored_answer_html("<b>18亿元</b>[1]", refused=False)
+    assert "&lt;b&gt;" in html and "gq-restored" in html and "已从本浏览器恢复" in html
+    assert "&#91;1&#93;" in html  # a marker is text: nothing from the browser links anywhere
+    assert "没有回答" in restored_answer_html("") and "gq-refused" in restored_answer_html("x", True)
+
+
+def test_filter_line_names_the_filters_in_force() -> None:
+    from ui.web.render_docs import filter_line
+
+    assert "全部报告" in filter_line(ALL, ALL, None)
+    assert filter_line("精武镇", "2024", None) == '<div class="gq-filter-line">筛选：精武镇 · 2024年</div>'
+    assert filter_line(ALL, ALL, "<b>报告</b>").endswith("筛选：&lt;b&gt;报告&lt;/b&gt;</div>")
