@@ -6,9 +6,11 @@ shares with what it read before, and a RAM cache of states keeps the instruction
 another kind (the follow-ups here are condensed by the same model first, with another instruction). Off
 (the baseline), every prompt is read from its first token.
 
-One service, one loaded model, the same questions: each question is asked with the cache on, then off (the
-switch is the model's ``prompt_cache_mb``; off resets the model's context before the call, so the "on" call
-never follows its own question). Answers are cut at ``--max-tokens`` (the first token is what is timed).
+One service, one loaded model, the same questions: each question is asked with the cache off, then on (the
+switch is the model's ``prompt_cache_mb``; off detaches the cache of states and resets the context, so
+nothing is reused; before the "on" call the context is reset too, so it cannot reuse the "off" call's
+tokens of the same question and gains only from states of earlier questions in the cache). Answers are
+cut at ``--max-tokens`` (the first token is what is timed).
 Printed: ``llm_first_token`` (model call to first text) p50/p95 per side, the ratio off/on, the load.
 
     .venv/bin/python bench/local_ttft.py [--n 10] [--follow-ups 4] [--out var/bench/local_ttft.json]
@@ -93,8 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         prev = item.question
     try:
         for k, (kind, question, history) in enumerate(asks, 1):
-            for name, mb in (("on", CACHE_MB), ("off", 0)):
+            for name, mb in (("off", 0), ("on", CACHE_MB)):
                 model.prompt_cache_mb = mb  # type: ignore[attr-defined]
+                if name == "on":
+                    model.load().reset()  # type: ignore[attr-defined]  # drop the "off" call's tokens
                 ttft, prompt = _first_token(svc, question, history)
                 if ttft is None:
                     log.info("%s %s: answered without the model", name, question)

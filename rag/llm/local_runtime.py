@@ -50,6 +50,7 @@ LlamaFactory = Callable[..., Any]
 _CACHE: dict[tuple[Any, ...], Any] = {}
 _CACHE_LOCK = threading.Lock()
 _RUN_LOCKS: dict[int, threading.Lock] = {}
+_PROMPT_CACHES: dict[int, Any] = {}  # the cache of states each loaded model was given
 
 
 def default_threads() -> int:
@@ -147,7 +148,9 @@ class LlamaChatModel(BaseChatModel):
                     verbose=False,
                 )
                 if self.prompt_cache_mb > 0 and hasattr(llama, "set_cache"):
-                    llama.set_cache((self.cache_factory or ram_cache)(self.prompt_cache_mb << 20))
+                    cache = (self.cache_factory or ram_cache)(self.prompt_cache_mb << 20)
+                    llama.set_cache(cache)
+                    _PROMPT_CACHES[id(llama)] = cache
                 _CACHE[key] = llama
                 _RUN_LOCKS[id(llama)] = threading.Lock()
         self._llama = llama
@@ -162,8 +165,15 @@ class LlamaChatModel(BaseChatModel):
                 llama.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, stream=False)
 
     def _before_call(self, llama: Any) -> None:
-        if self.prompt_cache_mb <= 0 and hasattr(llama, "reset"):
-            llama.reset()  # forget the tokens read last: the whole prompt is read again
+        """Off (``prompt_cache_mb`` 0): no cache of states and nothing kept from the last prompt, so the
+        whole prompt is read; on: the model's cache of states is attached (it may have been taken off)."""
+        if self.prompt_cache_mb <= 0:
+            if getattr(llama, "cache", None) is not None:
+                llama.set_cache(None)
+            if hasattr(llama, "reset"):
+                llama.reset()
+        elif id(llama) in _PROMPT_CACHES and llama.cache is not _PROMPT_CACHES[id(llama)]:
+            llama.set_cache(_PROMPT_CACHES[id(llama)])
 
     # ---------------------------------------------------------------------------------- generation
 
@@ -250,6 +260,7 @@ def clear_cache() -> None:
     with _CACHE_LOCK:
         _CACHE.clear()
         _RUN_LOCKS.clear()
+        _PROMPT_CACHES.clear()
 
 
 # Free loaded models before interpreter teardown: llama-cpp-python's finalizer fails noisily once the

@@ -146,6 +146,12 @@ def test_the_prompt_cache_is_set_and_the_instruction_read_once_at_warm_up() -> N
     assert primed["messages"][0] == {"role": "system", "content": "固定的指令"} and primed["max_tokens"] == 1
     m.invoke([SystemMessage("固定的指令"), HumanMessage("问题")])
     assert llama.resets == 0  # what was read stays: the next prompt skips the prefix it shares
+    m.prompt_cache_mb = 0  # switched off (bench/local_ttft.py): no cache, nothing kept
+    m.invoke("a")
+    assert llama.cache is None and llama.resets == 1
+    m.prompt_cache_mb = 64  # and on again: the same cache of states is back
+    m.invoke("b")
+    assert llama.cache == {"bytes": 64 << 20} and llama.resets == 1
 
 
 def test_with_the_prompt_cache_off_every_prompt_is_read_from_the_start() -> None:
