@@ -51,7 +51,7 @@ class ChatCompletionRequest(BaseModel):
             "examples": [
                 {
                     "model": MODEL_ID,
-                    "messages": [{"role": "user", "content": "2019年精武镇税收收入是多少？"}],
+                    "messages": [{"role": "user", "content": "2024年某镇税收收入是多少？"}],
                     "stream": False,
                 }
             ]

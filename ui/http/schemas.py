@@ -65,9 +65,7 @@ class FiltersIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    body: str | None = Field(
-        default=None, max_length=100, examples=["精武镇"], description="Government body."
-    )
+    body: str | None = Field(default=None, max_length=100, examples=["某镇"], description="Government body.")
     year: int | None = Field(default=None, ge=1949, le=2100, examples=[2023], description="Year covered.")
     document: str | None = Field(
         default=None, max_length=255, description="A document id or source file name from /v1/documents."
@@ -109,11 +107,11 @@ class AskRequest(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"question": "2019年精武镇税收收入是多少？"},
+                {"question": "2024年某镇税收收入是多少？"},
                 {
                     "question": "那2024年呢？",
-                    "history": [["2019年精武镇税收收入是多少？", "……[1]"]],
-                    "filters": {"body": "精武镇"},
+                    "history": [["2023年某镇税收收入是多少？", "……[1]"]],
+                    "filters": {"body": "某镇"},
                     "stream": False,
                 },
             ]
@@ -142,7 +140,7 @@ class CitationOut(BaseModel):
     chunk_id: str
     doc_id: str
     source: str = Field(description="File name of the report.")
-    title: str = Field(examples=["2019年精武镇政府工作报告"])
+    title: str = Field(examples=["2024年某镇政府工作报告"])
     heading_path: list[str]
     heading: str = Field(description="heading_path joined with ' › '.")
     quote: str = Field(description="Verbatim text of the report.")
