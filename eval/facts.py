@@ -75,7 +75,7 @@ PLACE_SUFFIX = re.compile(r"街道|镇|区|村")
 _PLACE_STOP = set("的和与及在了是个各全本该我两三等乡城小园社辖市地片街景商新县省中大首老旧原年月日镇区村道")
 _PLACE_NEXT_STOP = set("长域庄民级志委")  # 镇长, 区域, 村庄, 村民, 村级, 村志, 区委
 # an English place name: a capitalised word of pinyin syllables before a level word or "'s" (Dongli
-# District, Zhangjiawo's); it is checked against the pinyin of the cited text, so no place is listed here
+# District, Hexi's); it is checked against the pinyin of the cited text, so no place is listed here
 _EN_LEVEL_WORDS = "|".join(re.escape(lv.english) for lv in levels.LEVELS)
 _EN_PLACE = re.compile(rf"\b([A-Z][a-z]+(?:[ -]?[a-z]+)?)(?:'s\b|\s+(?:{_EN_LEVEL_WORDS}|Street)\b)")
 _EN_NOT_PLACES = {a.lower() for a in levels.NATIONAL_ALIASES_EN}
@@ -145,7 +145,7 @@ def _syllables() -> frozenset[str]:
 
 
 def _is_pinyin(word: str) -> bool:
-    """Whether ``word`` (lower case, no spaces) splits into pinyin syllables: dongli, zhangjiawo."""
+    """Whether ``word`` (lower case, no spaces) splits into pinyin syllables: dongli, hexi."""
     syl = _syllables()
     ok = [True] + [False] * len(word)
     for end in range(1, len(word) + 1):
@@ -164,7 +164,7 @@ def _english_places(text: str) -> set[str]:
 
 @lru_cache(maxsize=4096)
 def pinyin_of(text: str) -> str:
-    """The toneless pinyin of ``text``'s Chinese characters, run together (精武镇 → jingwuzhen)."""
+    """The toneless pinyin of ``text``'s Chinese characters, run together (东丽镇 → donglizhen)."""
     from pypinyin import Style, lazy_pinyin
 
     return "".join(lazy_pinyin(text, style=Style.NORMAL, errors="ignore")).lower()
@@ -212,7 +212,7 @@ class Facts:
     years: frozenset[int]
     places: frozenset[str]  # 东丽区, 家窝镇 (the last two characters and the suffix), py:dongli (Dongli's)
     names: frozenset[str]  # first two characters of a name after a title
-    named: frozenset[str]  # full dates (2019年12月28日) and report names (2019年精武镇政府工作报告)
+    named: frozenset[str]  # full dates (2019年12月28日) and report names (2019年东丽镇政府工作报告)
 
     @property
     def count(self) -> int:
@@ -223,7 +223,7 @@ def extract_facts(text: str) -> Facts:
     raw = MARKER.sub("", text)
     s = squash(raw)
     named = [m.group(0) for m in _NAMED.finditer(s)]
-    unnamed = _NAMED.sub("", s)  # the year of "2024年张家窝镇政府工作报告" names a report, not a fact's year
+    unnamed = _NAMED.sub("", s)  # the year of "2024年河西镇政府工作报告" names a report, not a fact's year
     return Facts(
         quantities=tuple(quantities(text)),
         years=frozenset(int(n.value) for n in years_in(unnamed)),

@@ -8,7 +8,7 @@ claim scores 1.0 when it is a refusal (nothing was asserted) and 0.0 otherwise (
   cites; a claim citing nothing against each citation of the answer in turn (supported if one supports
   it). Hard checks (``check_facts``, ``eval.facts``): every number (18亿元 = 1.8 billion yuan, 36.8%,
   52家), year, place (X镇/X区/X街道/X村; in English a pinyin name before a level word or 's, checked
-  against the pinyin of the evidence), titled name (镇长徐海权), full date and report name of the claim
+  against the pinyin of the evidence), titled name (镇长王明), full date and report name of the claim
   appears in the evidence (title, heading and text); a number must also be stated there for the claim's
   year and in a passage about its place, and not contradicted by another number under the same label.
   Then a support signal must clear a threshold: the share of the claim's CJK bigrams found in the

@@ -7,7 +7,7 @@ thing in it:
 - ``correct``: as above (label: faithful). Every other kind is labelled unfaithful.
 - ``number_changed``: one number of the quote, an answer value first (18亿元 → 19亿元, 36.8% → 38.6%).
 - ``year_swapped``: one year, in the quote if it has one, else in the title (2019 → 2020).
-- ``place_swapped``: the first place named (X镇, X区 ...) gets another name (精武镇 → 北辰镇), in the quote
+- ``place_swapped``: the first place named (X镇, X区 ...) gets another name (东丽镇 → 北辰镇), in the quote
   if it names one, else in the title.
 - ``unsupported_added``: a plausible fabricated sentence with a number, citing the same passage.
 - ``wrong_passage``: the correct text citing another item's passage (one that lacks the quote).

@@ -20,10 +20,10 @@ HEADING_SEP = " › "
 class DocumentMeta:
     """What a report says about itself: whose report, which years, who delivered it."""
 
-    body: str = ""  # the government body: 精武镇, 西青区, 张家窝镇 ...
-    title: str = ""  # e.g. 2019年精武镇政府工作报告
+    body: str = ""  # the government body: 东丽镇, 北辰区, 河西镇 ...
+    title: str = ""  # e.g. 2019年东丽镇政府工作报告
     date: str = ""  # ISO date the report was delivered, e.g. 2019-12-28
-    speaker: str = ""  # e.g. 徐海权
+    speaker: str = ""  # e.g. 王明
     speaker_role: str = ""  # e.g. 镇长
     years_reviewed: tuple[int, ...] = ()
     years_planned: tuple[int, ...] = ()

@@ -15,7 +15,7 @@ one), so paragraph breaks are decided from the shape of each line alone. A line 
 - it is a heading (``一、…``, ``（一）…``/``(一)…`` without a sentence inside it); a full-width heading
   line whose next line is a short fragment ("双突破") is joined with it;
 - it is a short label (narrower than 30 CJK characters, no sentence punctuation): title, signature,
-  date, ``（此件主动公开）``, the speaker line ``精武镇镇长 张艳红`` — unless it is a full-width line;
+  date, ``（此件主动公开）``, the speaker line ``东丽镇镇长 刘芳`` — unless it is a full-width line;
 - or the next line is a heading or a ``——`` line.
 
 "Full-width" is measured against the wrap width: when most lines share one display width (the PDF
@@ -23,7 +23,7 @@ wrapped the text at it, as in 001/002), a line within a few cells of it is a wra
 common width (one paragraph per line, as in 000/003/004) no line is full-width.
 
 Every other line ends mid-sentence and is joined with the next one. Two layout repairs join label lines
-that the PDF set on two lines: the delivery line (``——2024年12月30日在精武镇第十九届`` + ``人民代表大会第十次
+that the PDF set on two lines: the delivery line (``——2024年12月30日在东丽镇第十九届`` + ``人民代表大会第十次
 会议上``) and a notice title ending in ``关于印发``. Lines that are only a page number, or only a URL,
 are dropped, as is a trailing repeat of the delivery line (a running header).
 

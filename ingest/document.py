@@ -59,7 +59,7 @@ def make_document(
 
 
 def _body_by_majority(meta: DocumentMeta, text: str) -> DocumentMeta:
-    """OCR can misread one character of the body's name in the title block (张家窝镇 → 张家帘镇), which files
+    """OCR can misread one character of the body's name in the title block (河西镇 → 河四镇), which files
     the whole report under a body that does not exist. When a spelling one character away occurs in the
     text at least twice as often (and at least 3 times), it is the body's name."""
     body = meta.body

@@ -4,13 +4,13 @@ Works on the cleaned text (``ingest.clean``) and never raises: a field that cann
 
 - **date**: the delivery line ``——2019年12月28日在…会议上`` (the notice date under the cover is when it
   was published, not delivered, and is ignored).
-- **speaker / role / body**: the speaker line ``精武镇人民政府镇长徐海权`` / ``西青区人民政府代理区长殷学武``:
+- **speaker / role / body**: the speaker line ``东丽镇人民政府镇长王明`` / ``北辰区人民政府代理区长李华``:
   the body is the X镇/X区/X街道/X乡/X县/X市 that precedes the role. Failing that, the body is the last
-  such unit named in the delivery line (``在天津市西青区张家窝镇第十九届…`` → 张家窝镇), then in a
+  such unit named in the delivery line (``在天津市北辰区河西镇第十九届…`` → 河西镇), then in a
   ``YYYY年X政府工作报告`` title.
 - **title**: a ``YYYY年X政府工作报告`` line in the front matter, as written. Otherwise it is synthesised as
   ``{delivery year}年{body}政府工作报告`` — the delivery year names the report (a report delivered in
-  January 2024 reviewing 2023 is the 2024 report). Document numbers such as ``西青张政发〔2024〕1号`` and
+  January 2024 reviewing 2023 is the 2024 report). Document numbers such as ``北辰河政发〔2024〕1号`` and
   notice titles (``关于印发…的通知``) are never used.
 - **years reviewed / planned**, from the part headings (``一、2019年工作回顾``, ``二、2020年工作安排``,
   ``一、过去五年工作回顾``, ``二、今后五年的目标任务``, ``三、2022年的重点工作``). A year written in a heading
@@ -105,7 +105,7 @@ def _meeting(lines: list[str]) -> str:
 
 
 def _speaker(lines: list[str]) -> tuple[str, str, str]:
-    """(body, role, name) from a speaker line such as 精武镇人民政府镇长徐海权."""
+    """(body, role, name) from a speaker line such as 东丽镇人民政府镇长王明."""
     for line in lines:
         if m := _SPEAKER.match(line.replace(" ", "")):
             body = m.group("body")
@@ -145,7 +145,7 @@ def _body_on_behalf(lines: list[str]) -> str:
 
 
 def _last_unit(place: str) -> str:
-    """天津市西青区张家窝镇 → 张家窝镇: the smallest administrative unit named."""
+    """天津市北辰区河西镇 → 河西镇: the smallest administrative unit named."""
     units = _UNIT.findall(place)
     return units[-1] if units else ""
 

@@ -8,8 +8,8 @@ For each one the aliases are derived:
 * in English, the pinyin of that stem with the level's English name (东丽区 → "Dongli District"; pypinyin),
   matched as words, spaces between syllables optional, the level word optional;
 * for the national government (国务院), 全国 / 我国 and China / national / the State Council. These are
-  *weak*: they name the national body only when the question names no other body (精武镇获得的全国荣誉
-  is about 精武镇).
+  *weak*: they name the national body only when the question names no other body (东丽镇获得的全国荣誉
+  is about 东丽镇).
 
 A bare stem followed by the name of a park or zone (东丽开发区, 天开东丽园) names that place, not the body.
 """

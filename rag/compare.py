@@ -99,7 +99,7 @@ _STATUS_EN = {"actual": "actual", "expected": "expected", "planned": "target"}
 
 
 def conclude(first: tuple[str, Figure], second: tuple[str, Figure], over_time: bool, lang: str) -> str:
-    """One sentence comparing two labelled figures (label: 2019年, 精武镇…), ``first`` the earlier or the
+    """One sentence comparing two labelled figures (label: 2019年, 东丽镇…), ``first`` the earlier or the
     first named. Empty when they cannot be compared (different units)."""
     (la, a), (lb, b) = first, second
     if a.unit != b.unit:

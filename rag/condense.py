@@ -4,11 +4,11 @@
 new question from the most recent resolved turns. Assistant turns are not read.
 
 * An elliptical follow-up — nothing left once its years, bodies and terms and the filler words (那, 呢,
-  它的, what about, and …) are removed: "那2024年呢？", "张家窝镇呢？", "它的固定资产投资呢",
-  "and Zhangjiawo?" — is written into the previous standalone question by substitution: its year
+  它的, what about, and …) are removed: "那2024年呢？", "河西镇呢？", "它的固定资产投资呢",
+  "and Hexi?" — is written into the previous standalone question by substitution: its year
   replaces the year list, its body the body list, its topic the previous topic (a 分别 list of terms,
   else the last metric, else the last noun term). What it does not mention is kept. The result keeps
-  the previous question's language ("and Zhangjiawo?" after a Chinese question gives a Chinese one).
+  the previous question's language ("and Hexi?" after a Chinese question gives a Chinese one).
 * A follow-up with its own topic and question words but no body ("2021年的税收收入是多少？",
   "它的固定资产投资是多少？") gets the last body, and the last year if it has none: a pronoun
   (它, 该镇, its, it, there) is replaced, else the body and year are put in front (Chinese) or

@@ -1,13 +1,13 @@
 """Split a comparison or a "分别" question into standalone sub-questions, one per (body, year).
 
-"2019年和2024年精武镇税收收入分别是多少？" becomes "2019年精武镇税收收入是多少？" and
-"2024年精武镇税收收入是多少？"; "2019年精武镇税收收入和固定资产投资分别是多少" becomes one sub-question
+"2019年和2024年东丽镇税收收入分别是多少？" becomes "2019年东丽镇税收收入是多少？" and
+"2024年东丽镇税收收入是多少？"; "2019年东丽镇税收收入和固定资产投资分别是多少" becomes one sub-question
 per metric. Each sub-question names one body and one compared year, so scoping can pick the right report
 for each part and the answer can say which figure belongs to which year or town.
 
 What is split: the bodies; the years of the first list of years (2019年和2024年, from 2019 to 2024), or
 every year when none are listed together; with 分别 / respectively, a list of two different terms.
-Bodies and years written in pairs (精武镇2024年与张家窝镇2023年) are split as pairs, not crossed. A year
+Bodies and years written in pairs (东丽镇2024年与河西镇2023年) are split as pairs, not crossed. A year
 that is context, not compared (the 2025 of "2021年和2024年的报告对2025年的目标分别是多少"), stays in every
 sub-question, which then has that year too.
 
@@ -17,11 +17,11 @@ How a sub-question is written, in the question's own language:
   from a template: "{year}年{body}{topic}是多少？" / "What was {Body}'s {topic} in {year}?" (a topic
   that is no figure: "{year}年{body}{topic}的情况如何？" / "What about {topic} in {Body} in {year}?");
 * otherwise the question itself is rewritten: the list of years or bodies is replaced by the one year or
-  body (2019年和2024年 → 2019年; Jingwu and Zhangjiawo → Jingwu Town), parallel phrases are cut to one
-  (西青区政府工作报告和张家窝镇政府工作报告 → 张家窝镇政府工作报告), pairs give "{year}年{body}" plus the rest
+  body (2019年和2024年 → 2019年; Dongli and Hexi → Dongli Town), parallel phrases are cut to one
+  (北辰区政府工作报告和河西镇政府工作报告 → 河西镇政府工作报告), pairs give "{year}年{body}" plus the rest
   of the question, and 分别 / respectively is dropped.
 
-English sub-questions name bodies in English (Jingwu Town) and keep the English wording of the terms.
+English sub-questions name bodies in English (Dongli Town) and keep the English wording of the terms.
 A question that is not a comparison, or has only one part, is returned as ``[info]``.
 """
 
@@ -49,7 +49,7 @@ _WH_EN = re.compile(
 _CONNECTOR_END = re.compile(r"(?:和|与|及|以及|、|跟|,?\s*and|,?\s*or)\s*$", re.IGNORECASE)
 _PAIR_GAP = re.compile(
     r"^[\s(（]*(?:的|['’]s|in)?[\s)）]*$", re.IGNORECASE
-)  # 的; Jingwu's 2024, X Town in 2023
+)  # 的; Dongli's 2024, X Town in 2023
 _SENTENCE_END = re.compile(r"[？?。；;]")
 _ASCII_TOKEN = re.compile(r"^[A-Za-z0-9.]+$")  # GDP, PM2.5: written as is in a Chinese sub-question
 

@@ -62,7 +62,7 @@ def period_note(quote: str, figure: Figure, asked_years: tuple[int, ...]) -> str
 
 
 def lead(what: str, who: str, year: int | None, figure: Figure, quote: str, marks: str) -> str:
-    """One English sentence stating the figure, e.g. "Jingwu Town's tax revenue in 2019: 1.8 billion
+    """One English sentence stating the figure, e.g. "Dongli Town's tax revenue in 2019: 1.8 billion
     yuan (18亿元), expected (预计)[1]."."""
     subject = f"{who}'s {what}" if who else what
     subject = subject[:1].upper() + subject[1:]

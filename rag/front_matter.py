@@ -1,7 +1,7 @@
 """Questions about a report itself — who delivered it, when and at which meeting, its document number.
 
 Their answers sit in the report's front matter (the cover notice and the speech header), in lines that
-share no words with the question ("由谁作？" vs "精武镇人民政府镇长徐海权"), so ranking by similarity
+share no words with the question ("由谁作？" vs "东丽镇人民政府镇长王明"), so ranking by similarity
 misses them. Here they are read directly from the chosen report's first chunks. Pure functions.
 """
 

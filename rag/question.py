@@ -73,7 +73,7 @@ class Mention:
 
 @dataclass(frozen=True)
 class Group:
-    """Mentions of one kind written together: 2019年和2024年, from 2019 to 2024, 精武镇、张家窝镇."""
+    """Mentions of one kind written together: 2019年和2024年, from 2019 to 2024, 东丽镇、河西镇."""
 
     mentions: tuple[Mention, ...]
     start: int  # includes a leading 从 / from / between / in
@@ -174,10 +174,10 @@ def _is_district(body: str) -> bool:
     return body.endswith("区")
 
 
-_QUALIFIES_NEXT = re.compile(r"^(?:\s*|的|'s\s*)$", re.IGNORECASE)  # 西青区精武镇, Xiqing's Jingwu
+_QUALIFIES_NEXT = re.compile(r"^(?:\s*|的|'s\s*)$", re.IGNORECASE)  # 北辰区东丽镇, Beichen's Dongli
 _QUALIFIES_PREV = re.compile(
     r"^(?:\s*[,，]\s*|\s+(?:in|of)\s+)$", re.IGNORECASE
-)  # Jingwu Town, Xiqing District
+)  # Dongli Town, Beichen District
 
 
 def _qualifies(norm: str, district: Mention, town: Mention) -> bool:
@@ -187,7 +187,7 @@ def _qualifies(norm: str, district: Mention, town: Mention) -> bool:
 
 
 def _find_bodies(norm: str, known: tuple[str, ...]) -> tuple[list[Mention], list[Mention]]:
-    """(bodies, qualifiers): a district written next to a town only qualifies it (西青区精武镇)."""
+    """(bodies, qualifiers): a district written next to a town only qualifies it (北辰区东丽镇)."""
     found = [
         Mention("body", h.start, h.end, norm[h.start : h.end], body=h.body, en=h.en)
         for h in aliases.find_bodies(norm, known)

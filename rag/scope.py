@@ -125,7 +125,7 @@ class Scope:
     doc_ids: frozenset[str]
     bodies: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
-    # why the scope is empty, as (Chinese, English) noun phrases: ("涉及精武镇2023年的内容", "Jingwu Town in 2023")
+    # why the scope is empty, as (Chinese, English) noun phrases: ("涉及东丽镇2023年的内容", "Dongli Town in 2023")
     missing: list[tuple[str, str]] = field(default_factory=list)
     required: tuple[str, ...] = ()  # words the evidence must contain (a place named in the question)
 

@@ -67,7 +67,7 @@ def keep(value: str | None, choices: list[tuple[str, str]]) -> str:
 
 
 def filter_line(body: str | None, year: str | None, document: str | None = None) -> str:
-    """The active filters as one short line for beside the input, e.g. ``筛选：精武镇 · 2024年``.
+    """The active filters as one short line for beside the input, e.g. ``筛选：东丽镇 · 2024年``.
 
     ``document`` is the chosen report's label (its title), not its id; "all" or empty means no filter.
     """
