@@ -19,7 +19,7 @@ from rag.citations import sentence_spans
 from rag.quantity import has_asked_number, missing_kinds, rival_measure
 from rag.question import QuestionInfo
 from rag.rerank import term_coverage, term_found
-from rag.scope import PLAN_HEADING, chunk_years, stated_years
+from rag.scope import PLAN_HEADING, chunk_years, frame_years, stated_years
 
 _CLAUSE_END = re.compile(r"[；;]")
 _MAX_UNIT = 160  # characters: a longer clause is narrowed to the best window of its comma-parts
@@ -146,6 +146,12 @@ def score_unit(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w
             f["year"] = 1.0
         elif mentioned:
             f["year_conflict"] = 1.0  # the clause is about another year
+        elif frame := frame_years(passage.chunk, unit.end):
+            # the paragraph set the time: 2021年，… (that year) or 五年来，… (a figure for the period)
+            if frame <= asked:
+                f["year"] = 1.0
+            else:
+                f["year_conflict"] = 1.0  # another year, or a period total for a one-year question
         else:
             scope = chunk_years(passage.chunk)
             if scope and scope <= asked:

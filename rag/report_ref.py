@@ -16,6 +16,7 @@ from govqa.types import DocumentMeta
 # 2021年政府工作报告 / 2025年国务院政府工作报告 / 2021年的报告 / 2024年度工作报告 (a body name may sit between)
 _ZH = re.compile(
     r"((?:19|20)\d{2})\s*年度?\s*(?:的)?\s*(?:[两几]份)?[\u4e00-\u9fff]{0,8}?(?:政府工作报告|工作报告|的报告)"
+    r"|((?:19|20)\d{2})\s*年度?\s*报告(?:中|里|提出|指出|说|称)"  # （2021年报告提出）
 )
 # the 2025 Government Work Report / China's 2025 government work report / the 2021 report
 _EN = re.compile(
@@ -29,7 +30,8 @@ def report_year_spans(norm: str) -> list[tuple[int, int, int]]:
     out = []
     for pattern in (_ZH, _EN):
         for m in pattern.finditer(norm):
-            out.append((int(m.group(1)), m.start(1), m.end(1)))
+            g = 1 if m.group(1) else 2
+            out.append((int(m.group(g)), m.start(g), m.end(g)))
     return sorted(set(out), key=lambda x: x[1])
 
 

@@ -238,3 +238,45 @@ def chunk_years(chunk: Chunk) -> set[int]:
     if PLAN_HEADING.search(heading) and chunk.meta.years_planned:
         return set(chunk.meta.years_planned)
     return set(chunk.meta.years)
+
+
+# A paragraph's time frame, set by a phrase before the clause: "2021年，我们…" (that year), "五年来，…",
+# "过去五年…", "这是…的五年" (the whole period the report reviews). The last phrase before a clause wins.
+_CN_COUNT = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
+_FRAME = re.compile(
+    r"(?P<year>(?:19|20)\d{2})\s*年\s*(?:[，,]|以来|是|我们)"
+    r"|(?P<n1>[一二两三四五六七八九十]|\d{1,2})\s*年(?:来|以来|间|中)(?!\d)"
+    r"|过去(?:的)?(?P<n2>[一二两三四五六七八九十]|\d{1,2})\s*年"
+    r"|这是[^。；\n]{0,40}的(?P<n3>[一二两三四五六七八九十]|\d{1,2})\s*年"
+)
+
+
+def _count(token: str) -> int:
+    return int(token) if token.isdigit() else _CN_COUNT.get(token, 0)
+
+
+def frame_years(chunk: Chunk, point: int) -> set[int]:
+    """The years the paragraph holding ``chunk.text[point]`` speaks about there, from the last time
+    phrase before that point (a clause's end: the phrase may open the clause); empty when it sets none.
+
+    "五年来，…新增就业近5000人" is a five-year figure and "2021年，…新增就业750人" that year's, though
+    neither clause names a year.
+    """
+    text = chunk.text
+    para = text.rfind("\n", 0, point) + 1
+    found = None
+    for m in _FRAME.finditer(text, para, point):
+        found = m
+    if found is None:
+        return set()
+    if found.group("year"):
+        year = int(found.group("year"))
+        if found.group().rstrip().endswith("以来"):  # 2019年以来: that year on to the last one reviewed
+            end = max(chunk.meta.years_reviewed or (year,))
+            return set(range(year, max(year, end) + 1))
+        return {year}
+    n = _count(found.group("n1") or found.group("n2") or found.group("n3") or "")
+    last = max(chunk.meta.years_reviewed or chunk.meta.years or (0,))
+    if n <= 0 or not last:
+        return set()
+    return set(range(last - n + 1, last + 1))

@@ -234,6 +234,19 @@ def test_a_multi_year_section_is_allowed_but_ranks_below_an_explicit_year() -> N
     assert pick_text(question, [five_years, explicit]) == TAX_2019
 
 
+def test_a_paragraph_about_the_five_years_does_not_answer_one_year() -> None:
+    """五年来，…近5000人 is a period total; 2021年，…750人 in the same review is the year's figure."""
+    review = (
+        "民生保障持续加强。五年来，我们坚持就业优先，新增就业近5000人，城镇登记失业率控制在2.4%以内。\n"
+        "2021年，我们坚持稳中求进，全年实现税收收入15.5亿元。实现新增就业750人，转移农村劳动力610人。"
+    )
+    p = passage(review, REVIEW_5Y, JW2021)
+    assert pick_text("2021年精武镇新增就业多少人？", [p]) == "实现新增就业750人，转移农村劳动力610人"
+    period_only = passage(review.split("\n")[0], REVIEW_5Y, JW2021)
+    assert select(ask("2021年精武镇新增就业多少人？"), [period_only]) is None  # a refusal, not 5000
+    assert pick_text("2017—2021年精武镇累计新增就业多少人？", [period_only]) is not None
+
+
 def test_a_plan_clause_is_refused_when_the_question_asks_what_was_achieved() -> None:
     plan = passage(
         "主要预期目标是：预计完成税收收入16亿元，规模工业总产值245亿元", ("三、2022年工作安排",), JW2021

@@ -14,6 +14,7 @@ from rag.scope import (
     chunk_years,
     en_place_mentions,
     en_place_name,
+    frame_years,
     other_places,
     place_mentions,
     resolve_scope,
@@ -322,3 +323,30 @@ def test_chunk_years_of_a_review_part_without_reviewed_years_falls_back() -> Non
 def test_stated_and_base_years(text: str, stated: set[int], bases: set[int]) -> None:
     assert stated_years(text) == stated
     assert base_years(text) == bases
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [
+        ("五年来，我们坚持就业优先，新增就业近5000人", {2017, 2018, 2019, 2020, 2021}),
+        ("这是民生福祉更加殷实的五年。就业形势稳定，新增就业近5000人", {2017, 2018, 2019, 2020, 2021}),
+        ("过去三年，累计投入12亿元，新增就业近3000人", {2019, 2020, 2021}),
+        ("五年来成绩显著。2021年，我们坚持稳中求进，新增就业750人", {2021}),
+        ("2019年以来，累计新增就业3000人", {2019, 2020, 2021}),
+        ("一年来，新增就业750人", {2021}),
+        ("民生福祉持续增进。新增就业750人", set()),  # no time phrase: the heading decides
+        ("近年来，新增就业不断增加", set()),  # vague: no frame
+    ],
+)
+def test_frame_years_from_the_paragraph_before_a_clause(text: str, years: set[int]) -> None:
+    c = Chunk(
+        "c1",
+        "jw2021",
+        "x.txt",
+        "上一段：2016年，新增就业600人。\n" + text,
+        ("一、过去五年工作的回顾",),
+        0,
+        2,
+        JW2021.meta,
+    )
+    assert frame_years(c, c.text.index("新增就业", len("上一段：2016年，新增就业600人。\n"))) == years
