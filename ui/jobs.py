@@ -42,6 +42,12 @@ class Job:
     result: Any = None  # what the work returned (an ingest outcome)
     error: str = ""
     future: Future[Any] | None = field(default=None, repr=False)
+    pages_done: int = 0  # pages of a PDF read so far (an OCR'd page takes seconds), of pages_total
+    pages_total: int = 0
+
+    def page(self, done: int, total: int) -> None:
+        """The reader's per-page progress (called on the ingest worker)."""
+        self.pages_done, self.pages_total = max(0, int(done)), max(0, int(total))
 
     @property
     def running_for(self) -> float:
@@ -64,8 +70,10 @@ class IngestJobs:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="govqa-ingest")
         return self._pool
 
-    def submit(self, source: str, work: Callable[[], Any]) -> Job:
-        """Queue ``work`` (one upload's ingest) under a new job; ``QueueFull`` when the line is full."""
+    def submit(self, source: str, work: Callable[[Callable[[int, int], None]], Any]) -> Job:
+        """Queue ``work`` (one upload's ingest) under a new job; ``QueueFull`` when the line is full.
+
+        ``work`` is called with the job's page-progress callback (``Job.page``), for a PDF's pages."""
         with self._lock:
             waiting = sum(1 for j in self._jobs.values() if j.status in ("queued", "running"))
             if waiting >= self.max_queued + 1:  # the one running plus max_queued waiting
@@ -83,10 +91,10 @@ class IngestJobs:
             job.future = self._executor().submit(self._run, job, work)
         return job
 
-    def _run(self, job: Job, work: Callable[[], Any]) -> Any:
+    def _run(self, job: Job, work: Callable[[Callable[[int, int], None]], Any]) -> Any:
         job.status, job.started = "running", time.time()
         try:
-            job.result = work()
+            job.result = work(job.page)
         except Exception as e:
             job.status, job.error = "failed", str(e) if isinstance(e, GovQAError) else "internal error"
             if not isinstance(e, GovQAError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -245,9 +245,15 @@ class GovQA:
             finally:
                 self._document_changed()
 
-    def ingest_bytes(self, name: str, data: bytes) -> FileOutcome:
-        """Read one uploaded file (within the limits; ``InputFileError`` if it cannot be) and ingest it."""
-        loaded = load_bytes(name, data, max_bytes=int(self.settings.max_file_mb * MB), limits=self.limits)
+    def ingest_bytes(
+        self, name: str, data: bytes, pages: Callable[[int, int], None] | None = None
+    ) -> FileOutcome:
+        """Read one uploaded file (within the limits; ``InputFileError`` if it cannot be) and ingest it.
+
+        ``pages(done, total)`` is called per page of a PDF (OCR takes seconds a page)."""
+        loaded = load_bytes(
+            name, data, max_bytes=int(self.settings.max_file_mb * MB), limits=self.limits, progress=pages
+        )
         return self.ingest_loaded(loaded)
 
     def ingest_samples_if_empty(self, progress: ProgressFn | None = None) -> IngestReport | None:

@@ -212,6 +212,10 @@ class JobOut(BaseModel):
     status: Literal["queued", "running", "done", "failed"]
     error: str = Field(default="", description="Why it failed.")
     seconds: float = Field(description="Time spent ingesting so far.")
+    pages_done: int = Field(default=0, description="Pages of a PDF read so far (scanned pages are OCR'd).")
+    pages_total: int = Field(
+        default=0, description="Pages of the PDF in all (0: not a PDF, or not read yet)."
+    )
     result: UploadOut | None = Field(default=None, description="The outcome, once done.")
     url: str = Field(description="Where to ask for this job again.")
 

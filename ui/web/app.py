@@ -147,9 +147,12 @@ def _ask_tab(with_feedback: bool) -> AskTab:
             max_lines=4,
             scale=6,
             elem_id="gq-question",
+            interactive=False,  # enabled once the saved conversation is restored (page load)
             autofocus=False,  # on a phone, focusing scrolled the title away
         )
-        send = gr.Button("发送 · Ask", variant="primary", scale=1, min_width=80, elem_id="gq-send")
+        send = gr.Button(
+            "发送 · Ask", variant="primary", scale=1, min_width=80, elem_id="gq-send", interactive=False
+        )
     return AskTab(body, year, document, chatbot, question, send, examples, conversations, new, line)
 
 
@@ -208,22 +211,28 @@ def _wire_chat(demo: gr.Blocks, h: Handlers, ask: AskTab) -> None:
     # the browser's copy of the conversations (localStorage): untrusted, read through SavedChats only
     saved = gr.BrowserState(Saved().to_json(), storage_key=STORAGE_KEY, secret=STORAGE_SECRET)
     chats = SavedChats()
-    chat_in = [ask.question, chat_state, history, *ask.filters, turns]
-    chat_out = [ask.chatbot, chat_state, history, ask.question, turns]
+    # the answer event saves the conversation with its final update (no separate, later save event)
+    chat_in = [ask.question, chat_state, history, *ask.filters, turns, conversation_id, saved]
+    chat_out = [ask.chatbot, chat_state, history, ask.question, turns, saved, ask.conversations]
     opened = [ask.chatbot, chat_state, history, turns, conversation_id, saved, ask.conversations]
-    save = (chats.save, [conversation_id, turns, saved], [saved, ask.conversations])
-    ask.question.submit(h.respond, chat_in, chat_out, **PRIVATE).then(*save, **QUIET)
-    ask.send.click(h.respond, chat_in, chat_out, **PRIVATE).then(*save, **QUIET)
-    ask.new.click(chats.new, [saved], opened, **QUIET)
-    ask.conversations.input(chats.switch, [ask.conversations, saved], opened, **QUIET)
+    respond = chats.answering(h.respond)
+    asking = [
+        ask.question.submit(respond, chat_in, chat_out, **PRIVATE),
+        ask.send.click(respond, chat_in, chat_out, **PRIVATE),
+        ask.examples.click(h.pick_example, [ask.examples, example_list], ask.question, **PRIVATE).then(
+            respond, chat_in, chat_out, **PRIVATE
+        ),
+    ]
+    # opening another conversation stops an answer still being written into the one left
+    ask.new.click(chats.new, [saved], opened, cancels=asking, **QUIET)
+    ask.conversations.input(chats.switch, [ask.conversations, saved], opened, cancels=asking, **QUIET)
     # the chat's own trash button: the conversation goes, from the browser too
-    ask.chatbot.clear(chats.forget, [conversation_id, saved], opened, **QUIET)
+    ask.chatbot.clear(chats.forget, [conversation_id, saved], opened, cancels=asking, **QUIET)
     ask.chatbot.like(h.rate, [turns], None, **PRIVATE)
-    demo.load(chats.restore, [saved], opened, **QUIET)
-    demo.load(h.examples, None, [ask.examples, example_list], **PRIVATE)
-    ask.examples.click(h.pick_example, [ask.examples, example_list], ask.question, **PRIVATE).then(
-        h.respond, chat_in, chat_out, **PRIVATE
-    ).then(*save, **QUIET)
+    # the examples come after the restore: a click on one is never overtaken by it
+    demo.load(chats.restore, [saved], [*opened, ask.question, ask.send], **QUIET).then(
+        h.examples, None, [ask.examples, example_list], **PRIVATE
+    )
     for dropdown in ask.filters:  # also when narrowing or a refresh changes another filter
         dropdown.change(h.filter_summary, ask.filters, ask.filter_line, **QUIET)
 

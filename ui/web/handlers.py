@@ -14,7 +14,8 @@ import functools
 import logging
 import re
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import wait
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from govqa.types import Filters
 from rag.examples import example_questions
 from ui.access import SESSION_COOKIE, Access, KeyRing, Principal, RateLimiter
 from ui.feedback import Feedback, FeedbackStore
-from ui.jobs import IngestJobs, QueueFull
+from ui.jobs import IngestJobs, Job, QueueFull
 from ui.uploads import discard_upload, in_upload_folder
 from ui.web.render import answer_html, error_html, esc, pending_html, user_html
 from ui.web.render_docs import ALL, Choices, doc_label, file_result_html, filter_line, keep, table_rows
@@ -288,7 +289,7 @@ class Handlers:
             lines: list[str] = []
             for i, path in enumerate(paths):
                 progress((i, len(paths)), desc=f"{path.name}", unit="files")
-                lines.append(self._ingest_one(path))
+                lines.append(self._ingest_one(path, functools.partial(_show_pages, progress, path.name)))
             if not paths:
                 lines.append(
                     file_result_html(
@@ -300,7 +301,7 @@ class Handlers:
             for path in paths:
                 discard_upload(path)
 
-    def _ingest_one(self, path: Path) -> str:
+    def _ingest_one(self, path: Path, pages: Callable[[Job], None] = lambda job: None) -> str:
         name = path.name
         limit = int(self.service.settings.max_upload_mb * 1024 * 1024)
         try:
@@ -312,6 +313,10 @@ class Handlers:
             data = path.read_bytes()
             job = self.jobs.submit(name, functools.partial(self.service.ingest_bytes, name, data))
             assert job.future is not None
+            # the worker reads the pages; this thread shows how far it got (a scan takes seconds a page)
+            while not job.future.done():
+                pages(job)
+                wait([job.future], timeout=PROGRESS_EVERY_S)
             outcome = job.future.result()
         except (InputFileError, QueueFull) as e:
             return file_result_html(name, False, getattr(e, "reason", str(e)))
@@ -376,3 +381,18 @@ class Handlers:
 
 def _note(text: str, cls: str = "") -> str:
     return f'<div class="gq-note {cls}">{esc(text)}</div>'
+
+
+PROGRESS_EVERY_S = 0.5  # how often an upload's page progress is shown while it is read
+
+
+def _show_pages(progress: Any, name: str, job: Job) -> None:
+    """An upload's progress line: its PDF pages read so far (OCR'd pages are the slow ones)."""
+    if job.status == "queued":
+        progress(None, desc=f"{name}: 排队中 · waiting for the uploads before it")
+    elif job.pages_total:
+        progress(
+            (job.pages_done, job.pages_total),
+            desc=f"{name}: 已读 {job.pages_done}/{job.pages_total} 页 · pages read",
+            unit="pages",
+        )

@@ -238,7 +238,15 @@ def restored_answer_html(text: str, refused: bool = False, lang: str = "zh") -> 
 def pending_html(text: str = "", lang: str = "zh") -> str:
     """A provisional answer while it streams (the final ``Answer`` replaces it)."""
     body = esc(text) if text else _labels(lang)["pending"]
-    return f'<div class="gq-answer gq-pending"><div class="gq-text">{body}</div></div>'
+    return f'{_PENDING}<div class="gq-text">{body}</div></div>'
+
+
+_PENDING = '<div class="gq-answer gq-pending">'
+
+
+def is_pending(message: object) -> bool:
+    """Whether a chat message is an answer still being written (``pending_html``)."""
+    return isinstance(message, dict) and str(message.get("content", "")).startswith(_PENDING)
 
 
 def error_html(message: str, lang: str = "zh") -> str:

@@ -12,14 +12,14 @@ browser.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import gradio as gr
 
 from ui.web.conversations import Conversation, Saved, new_id
 from ui.web.handlers import Message, Pair, Turn, guess_lang
-from ui.web.render import restored_answer_html, user_html
+from ui.web.render import is_pending, restored_answer_html, user_html
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +67,51 @@ class SavedChats:
     """Event handlers over the browser's saved conversations (no state of their own)."""
 
     @staticmethod
-    def restore(raw: Any) -> Opened:
-        """On page load: the conversation that was open, or a new one."""
+    def restore(raw: Any) -> tuple[Any, ...]:
+        """On page load: the conversation that was open, or a new one; then the input is enabled.
+
+        The question box and the send button start disabled so nothing is asked before the restored
+        conversation is in place (its update would otherwise replace the first answer).
+        """
         saved = Saved.parse(raw)
         current = saved.get(saved.current)
-        return _open(saved, current or Conversation(new_id()))
+        ready = gr.update(interactive=True)
+        return (*_open(saved, current or Conversation(new_id())), ready, ready)
+
+    @staticmethod
+    def answering(
+        respond: Callable[..., Iterator[tuple[Any, ...]]],
+    ) -> Callable[..., Iterator[tuple[Any, ...]]]:
+        """``respond`` (the chat's answer event) that also saves the conversation with its final update.
+
+        Its inputs gain (open conversation id, the browser's copy) and its outputs (the browser's copy,
+        the list's update). Updates of an answer still being written pass at once (streaming); the
+        one that ends it (the answer, or an error) carries the save, so no later event (a "New" click
+        right after the answer) can be overtaken by a queued save.
+        """
+
+        def respond_and_save(
+            message: str,
+            chat: Any,
+            history: Any,
+            body: Any = None,
+            year: Any = None,
+            document: Any = None,
+            turns: Any = None,
+            conversation_id: str | None = None,
+            raw: Any = None,
+        ) -> Iterator[tuple[Any, ...]]:
+            skip = (gr.skip(), gr.skip())
+            asked = list(turns or [])
+            for update in respond(message, chat, history, body, year, document, turns):
+                shown, new_turns = update[0], update[-1]
+                if (shown and is_pending(shown[-1])) or not new_turns or new_turns == asked:
+                    yield (*update, *skip)  # still being written, or nothing asked: nothing to save
+                else:
+                    yield (*update, *SavedChats.save(conversation_id, new_turns, raw))
+
+        respond_and_save.__name__ = "respond"  # the event's name (the UI's events are all private)
+        return respond_and_save
 
     @staticmethod
     def save(

@@ -181,7 +181,7 @@ def test_a_slow_upload_answers_202_with_a_job_to_poll(make_api: MakeApi) -> None
     gate = threading.Event()
     real = api.service.ingest_bytes
 
-    def held(name: str, data: bytes) -> object:
+    def held(name: str, data: bytes, pages: object = None) -> object:
         gate.wait(30)
         return real(name, data)
 

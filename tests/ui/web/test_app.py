@@ -52,7 +52,7 @@ def ask(demo: gr.Blocks) -> Callable[..., tuple[Any, ...]]:
     fn = wired(demo, "respond")
 
     def run(question: str, chat: Any = None, history: Any = None, **filters: Any) -> tuple[Any, ...]:
-        shown, kept, pairs, box, _turns = last(
+        shown, kept, pairs, box, _turns, _saved, _listing = last(
             fn(
                 question,
                 chat or [],
@@ -114,12 +114,15 @@ def test_mode_label_names_the_llm() -> None:
 # --- asking ----------------------------------------------------------------------------------------
 def test_ask_streams_then_shows_the_answer_with_citation_cards(demo: gr.Blocks) -> None:
     steps = list(wired(demo, "respond")("2019年精武镇税收收入是多少？", [], [], ALL, ALL, ALL))
-    first_chat, _, _, box, _ = steps[0]
+    first_chat, _, _, box, _, saved, _ = steps[0]
+    assert saved == gr.skip()  # the conversation is saved with the final answer, not before
     assert box == ""  # the textbox is cleared at once
     assert first_chat[0] == {"role": "user", "content": "2019年精武镇税收收入是多少？"}
     assert "gq-pending" in bot(first_chat)
-    chat, kept, history, _, turns = steps[-1]
+    chat, kept, history, _, turns, saved, listing = steps[-1]
     assert turns[0]["mode"] == "extractive" and turns[0]["citations"][0]["quote"]
+    assert saved["conversations"][0]["turns"][0]["q"] == "2019年精武镇税收收入是多少？"
+    assert listing["value"] == saved["current"]
     assert kept == chat  # what is shown is what the session keeps (on the server)
     html = bot(chat)
     assert "18亿元" in html and "gq-pending" not in html and "gq-refused" not in html
@@ -376,8 +379,10 @@ def test_thumbs_are_stored_with_the_answer_they_rate(service: GovQA, tmp_path: P
 
     store = FeedbackStore(tmp_path / "feedback.sqlite")
     demo = build_ui(service, feedback=store)
-    *_, turns = last(wired(demo, "respond")("2019年精武镇税收收入是多少？", [], [], ALL, ALL, ALL, []))
-    *_, turns = last(wired(demo, "respond")("2023年精武镇税收收入是多少？", [], [], ALL, ALL, ALL, turns))
+    *_, turns, _, _ = last(wired(demo, "respond")("2019年精武镇税收收入是多少？", [], [], ALL, ALL, ALL, []))
+    *_, turns, _, _ = last(
+        wired(demo, "respond")("2023年精武镇税收收入是多少？", [], [], ALL, ALL, ALL, turns)
+    )
     rate = wired(demo, "rate")
     rate(turns, gr.LikeData(target=None, data={"index": 1, "value": "", "liked": True}))
     rate(turns, gr.LikeData(target=None, data={"index": 3, "value": "", "liked": False}))
@@ -385,6 +390,34 @@ def test_thumbs_are_stored_with_the_answer_they_rate(service: GovQA, tmp_path: P
     down, up = store.list()
     assert up.rating == "up" and "18亿元" in up.answer and up.citations and up.mode == "extractive"
     assert down.rating == "down" and down.refused and down.question == "2023年精武镇税收收入是多少？"
+
+
+def test_an_upload_shows_its_pages_as_they_are_read(
+    service: GovQA, uploads: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scanned PDF takes seconds a page: the progress line follows the pages the worker has read."""
+    import time
+
+    from govqa.errors import InputFileError
+
+    def slow_read(name: str, data: bytes, pages: Any = None) -> Any:
+        for done in (1, 2, 3):
+            pages(done, 3)
+            time.sleep(0.7)  # longer than the handler's polling interval
+        raise InputFileError(name, "stopped by the test after three pages")
+
+    monkeypatch.setattr(service, "ingest_bytes", slow_read)
+    scan = uploads / "扫描件.pdf"
+    scan.write_bytes(b"%PDF-1.4 stand-in")
+    shown: list[tuple[Any, str]] = []
+    result, *_ = wired(build_ui(service), "upload")(
+        [str(scan)], progress=lambda value=None, desc="", **_: shown.append((value, desc))
+    )
+    assert "stopped by the test" in result
+    pages = [(value, desc) for value, desc in shown if "页" in desc]
+    assert ((1, 3), "扫描件.pdf: 已读 1/3 页 · pages read") in pages
+    assert ((2, 3), "扫描件.pdf: 已读 2/3 页 · pages read") in pages
+    assert [v for v, _ in pages] == sorted(v for v, _ in pages)  # never backwards
 
 
 @pytest.mark.ocr
@@ -399,7 +432,11 @@ def test_scanned_pdf_upload_answers_with_an_ocr_note(demo: gr.Blocks, uploads: P
         "二、2025年工作安排\n2025年全镇税收收入力争达到4亿元。"
     )
     scan = scanned_pdf(text_pdf(text, tmp_path / "t.pdf"), uploads / "测试镇扫描件.pdf", dpi=150)
-    result, *_ = wired(demo, "upload")([str(scan)])
+    shown: list[tuple[Any, str]] = []
+    result, *_ = wired(demo, "upload")(
+        [str(scan)], progress=lambda value=None, desc="", **_: shown.append((value, desc))
+    )
+    assert shown[0] == ((0, 1), "测试镇扫描件.pdf")
     assert "✔ <b>测试镇扫描件.pdf</b> — added: " in result and "read by OCR (tesseract" in result
     chat, *_ = last(wired(demo, "respond")("测试镇2024年税收收入是多少？", [], [], ALL, ALL, ALL, []))
     html = bot(chat)

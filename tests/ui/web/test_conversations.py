@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import gradio as gr
+
 from ui.web.conversations import (
     MAX_ANSWER_CHARS,
     MAX_CONVERSATIONS,
@@ -14,6 +16,7 @@ from ui.web.conversations import (
     SavedTurn,
     new_id,
 )
+from ui.web.render import pending_html
 from ui.web.saved_chats import SavedChats, restore_chat
 
 CID = "0123456789abcdef"
@@ -94,11 +97,12 @@ def test_a_restored_conversation_is_escaped_text_and_marked_restored() -> None:
 def test_saved_chat_events() -> None:
     chats = SavedChats()
     raw = {"current": CID, "conversations": [conv()]}
-    chat, kept, pairs, turns, cid, stored, listing = chats.restore(raw)
+    chat, kept, pairs, turns, cid, stored, listing, box, send = chats.restore(raw)
+    assert box["interactive"] and send["interactive"]  # the input opens only after the restore
     assert pairs == [("2019年精武镇税收收入是多少？", "18亿元[1]。")] and turns[0]["restored"]
     assert cid == CID and len(chat) == 2 and kept == chat and stored == Saved.parse(raw).to_json()
     assert listing["value"] == CID and listing["choices"] == [("2019年精武镇税收收入是多少？", CID)]
-    chat, *_, cid, stored, listing = chats.restore({"conversations": "garbage"})
+    chat, *_, cid, stored, listing, _, _ = chats.restore({"conversations": "garbage"})
     assert chat == [] and len(cid) == 16 and listing["value"] is None
     chat, *_, new, stored, _ = chats.new(raw)
     assert (
@@ -111,3 +115,32 @@ def test_saved_chat_events() -> None:
     assert chats.switch("f" * 16, stored)[4] not in (CID, new, "f" * 16)  # unknown: a fresh one
     *_, stored, listing = chats.forget(CID, stored)
     assert [c["id"] for c in stored["conversations"]] == [new]
+
+
+def test_the_answer_event_saves_with_its_final_update_only() -> None:
+    """The save rides on the final answer's update: intermediate updates leave the browser's copy alone."""
+
+    pending = {"role": "assistant", "content": pending_html("18")}
+    final = {"role": "assistant", "content": "<div class='gq-answer'>18亿元</div>"}
+
+    def respond(question: str, *_: Any) -> Any:
+        record = {"question": question, "answer": "", "refused": True}
+        yield [pending], [record]
+        yield [final], [{**record, "answer": "18亿元[1]。", "refused": False}]
+
+    answer = SavedChats.answering(respond)
+    updates = list(answer("2019年某镇税收收入是多少？", [], [], "all", "all", "all", [], CID, {}))
+    assert [u[0] for u in updates] == [[pending], [final]]
+    first, last = updates
+    assert first[-2] == gr.skip() and first[-1] == gr.skip()
+    stored, listing = last[-2], last[-1]
+    assert [c["id"] for c in stored["conversations"]] == [CID] and listing["value"] == CID
+    assert Saved.parse(stored).get(CID).turns[0].answer == "18亿元[1]。"
+
+
+def test_an_empty_question_saves_nothing() -> None:
+    def respond(question: str, *_: Any) -> Any:
+        yield [], []
+
+    (only,) = SavedChats.answering(respond)("", [], [], "all", "all", "all", [], CID, {})
+    assert only[-2] == gr.skip() and only[-1] == gr.skip()

@@ -138,6 +138,8 @@ def _job_out(job: Job) -> JobOut:
         status=job.status,
         error=job.error,
         seconds=round(job.running_for, 2),
+        pages_done=job.pages_done,
+        pages_total=job.pages_total,
         result=None
         if outcome is None or outcome.status == "failed"
         else UploadOut(
