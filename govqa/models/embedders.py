@@ -10,24 +10,30 @@ store can use inner product as cosine similarity.
   (``torch.ao.quantization.quantize_dynamic``, per-channel): about 2x the passages/s on 2 cores, but
   cosine to fp32 is 0.97-0.99 per passage (below the 0.99 parity bar), so fp32 stays the default. It
   keeps the model name: an index built with one backend can be searched with the other.
+  ``precision="bf16"`` embeds passages under bfloat16 autocast (matrix products in bf16, sums and norms
+  in fp32): on a CPU with AMX / AVX-512 BF16 about 2.3x the passages/s with cosine to fp32 >= 0.9999,
+  the same vector space (the model name is kept). ``passage_threads`` lets ingest use every core while
+  questions keep the one thread the batcher wants.
 - ``HashingEmbedder``: a deterministic, model-free embedder (hashed character uni/bi-grams) for tests;
   similar texts get similar vectors, so retrieval tests stay meaningful.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from govqa.errors import ConfigError, ModelNotReadyError
+from govqa.models.cpu import native_bf16
 from govqa.models.embedder import Embedder
 from govqa.settings import DEFAULT_EMBEDDING_MODEL, FAKE_EMBEDDING_MODEL, Settings
 
@@ -71,6 +77,8 @@ class SentenceTransformerEmbedder(Embedder):
         batch_size: int = 16,
         threads: int = 0,
         backend: str = "torch",
+        precision: str = "fp32",
+        passage_threads: int = 0,
     ) -> None:
         if backend not in BACKENDS:
             raise ConfigError(f"embedding_backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -81,6 +89,8 @@ class SentenceTransformerEmbedder(Embedder):
         self.passage_prompt = passage_prompt
         self.batch_size = batch_size
         self.threads = threads
+        self.precision = precision
+        self.passage_threads = passage_threads
         self._model: Any = None
         self._lock = threading.Lock()
         self.dim = 0
@@ -132,7 +142,12 @@ class SentenceTransformerEmbedder(Embedder):
         prompt = self.query_prompt if is_query else self.passage_prompt
         import torch
 
-        with torch.inference_mode():
+        bf16 = self.precision == "bf16" and self.backend == "torch" and not is_query
+        with (
+            torch.inference_mode(),
+            torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16),
+            _threads(torch, 0 if is_query else self.passage_threads),
+        ):
             out = self.model.encode(
                 list(texts),
                 prompt=prompt,
@@ -155,6 +170,27 @@ class SentenceTransformerEmbedder(Embedder):
         return out
 
 
+@contextlib.contextmanager
+def _threads(torch: Any, n: int) -> Iterator[None]:
+    """torch's intra-op threads set to ``n`` for a block (0: left as they are)."""
+    before = torch.get_num_threads()
+    if not n or n == before:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def embedding_precision(settings: Settings) -> str:
+    """'bf16' or 'fp32' for the passages: 'auto' is bf16 where the CPU multiplies bf16 natively."""
+    if settings.embedding_precision != "auto":
+        return settings.embedding_precision
+    return "bf16" if native_bf16() else "fp32"
+
+
 def default_model_dir(settings: Settings) -> Path:
     return settings.resolved_models_dir / DEFAULT_EMBEDDING_MODEL
 
@@ -173,6 +209,7 @@ def build_embedder(settings: Settings) -> Embedder:
         settings.embedding_batch_size,
         embedding_threads(settings),
         settings.embedding_backend,
+        embedding_precision(settings),
         settings.query_batch_max,
         settings.query_batch_wait_ms,
         settings.query_cache_size,
@@ -239,6 +276,8 @@ def _make(settings: Settings) -> Embedder:
         batch_size=settings.embedding_batch_size,
         threads=embedding_threads(settings),
         backend=settings.embedding_backend,
+        precision=embedding_precision(settings),
+        passage_threads=settings.torch_threads or settings.threads,
     )
 
 
