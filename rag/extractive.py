@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from govqa.types import Passage
@@ -34,6 +34,9 @@ class Unit:
     start: int  # local offsets in passage.chunk.text
     end: int
     text: str
+    # the sentence's introduction when this clause is a later item of its list: "主要预期目标是：" for
+    # "粮食产量1.4万亿斤左右" in "主要预期目标是：国内生产总值增长5%左右；…；粮食产量1.4万亿斤左右"
+    lead: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,23 +65,36 @@ def units(passage: Passage, passage_index: int) -> list[Unit]:
     """Clauses of a passage: sentences, split again at ；, long ones narrowed later."""
     text = passage.chunk.text
     out = []
+    lead = ""  # the items after a list's first one share what introduced the list
     for s, e in sentence_spans(text):
         start = s
         for m in _CLAUSE_END.finditer(text, s, e):
             if m.start() > start:
-                out.append(_unit(text, passage_index, start, m.start()))
+                out.append(_unit(text, passage_index, start, m.start(), lead))
+            lead = lead or _list_lead(text[s : m.start()])
             start = m.end()
         if e > start:
-            out.append(_unit(text, passage_index, start, e))
+            out.append(_unit(text, passage_index, start, e, lead))
+        if text[s:e].rstrip()[-1:] not in ("；", ";"):  # the list ends with its sentence
+            lead = ""
     return [u for u in out if u.text]
 
 
-def _unit(text: str, idx: int, start: int, end: int) -> Unit:
+_LEAD = re.compile(r"^[^；;。]{2,40}?[：:]")
+
+
+def _list_lead(first_item: str) -> str:
+    """The "…目标是：" that opens a list's first item, which the later items are items of."""
+    m = _LEAD.match(first_item.strip())
+    return m.group() if m else ""
+
+
+def _unit(text: str, idx: int, start: int, end: int, lead: str = "") -> Unit:
     while start < end and text[start] in " \n\t，,。；;：:":
         start += 1
     while end > start and text[end - 1] in " \n\t，,。；;：:":
         end -= 1
-    return Unit(idx, start, end, text[start:end])
+    return Unit(idx, start, end, text[start:end], lead)
 
 
 def _bigrams(text: str) -> set[str]:
@@ -132,8 +148,10 @@ def score_unit(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w
     text = unit.text
     core = _bigrams(question_core(info)) if info.lang == "zh" else set()
     f = {
-        "terms": term_coverage(info.terms, text, info.alternatives),
-        "bigrams": len(core & covered_bigrams(info, text)) / len(core) if core else 0.0,
+        "terms": _with_lead(unit, lambda t: term_coverage(info.terms, t, info.alternatives)),
+        "bigrams": _with_lead(unit, lambda t: len(core & covered_bigrams(info, t)) / len(core))
+        if core
+        else 0.0,
         "number": 1.0 if info.wants_number and has_asked_number(info, text) else 0.0,
         "year": 0.0,
         "year_conflict": 0.0,
@@ -141,7 +159,7 @@ def score_unit(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w
     }
     asked = asked_years(info)
     if asked:
-        mentioned = stated_years(text)  # not the 2016 of 比2016年增长32%
+        mentioned = stated_years(text) or stated_years(unit.lead)  # not the 2016 of 比2016年增长32%
         if mentioned & asked:
             f["year"] = 1.0
         elif mentioned:
@@ -183,6 +201,17 @@ def score_unit(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w
     return Scored(unit, score, f)
 
 
+LEAD_SHARE = 0.5  # what only the list's introduction says counts half: the clause's own words decide
+
+
+def _with_lead(unit: Unit, coverage: Callable[[str], float]) -> float:
+    """A coverage of the clause, raised by half of what its list's introduction adds ("…目标是：")."""
+    own = coverage(unit.text)
+    if not unit.lead:
+        return own
+    return own + LEAD_SHARE * max(0.0, coverage(unit.lead + unit.text) - own)
+
+
 def _narrow(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w: Weights) -> Scored:
     """A very long clause: keep the best window of up to three comma-parts."""
     best = score_unit(info, unit, passage, prior, w)
@@ -192,7 +221,7 @@ def _narrow(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w: W
     cuts = [unit.start] + [unit.start + m.end() for m in re.finditer(r"[，,]", unit.text)] + [unit.end]
     for i in range(len(cuts) - 1):
         for j in range(i + 1, min(i + 4, len(cuts))):
-            sub = _unit(text, unit.passage_index, cuts[i], cuts[j])
+            sub = _unit(text, unit.passage_index, cuts[i], cuts[j], unit.lead)
             if not sub.text:
                 continue
             cand = score_unit(info, sub, passage, prior, w)

@@ -234,6 +234,19 @@ def test_a_multi_year_section_is_allowed_but_ranks_below_an_explicit_year() -> N
     assert pick_text(question, [five_years, explicit]) == TAX_2019
 
 
+def test_a_list_item_is_about_what_introduced_the_list() -> None:
+    """ "主要预期目标是：A；B；C。": C is a target too, though only the list's first item says so."""
+    targets = (
+        "今年发展主要预期目标是：地区生产总值增长5%左右；城镇新增就业1200人以上；粮食产量3.2万吨左右。"
+        "去年粮食产量3.1万吨。"
+    )
+    plan = passage(targets, ("二、2025年工作安排",), JW2021)
+    [first, jobs, grain, last_year] = units(plan, 0)
+    assert first.lead == "" and jobs.lead == grain.lead == "今年发展主要预期目标是："
+    assert last_year.lead == ""  # the list ended with its sentence
+    assert pick_text("2025年东丽镇粮食产量的预期目标是多少？", [plan]) == "粮食产量3.2万吨左右"
+
+
 def test_a_paragraph_about_the_five_years_does_not_answer_one_year() -> None:
     """五年来，…近5000人 is a period total; 2021年，…750人 in the same review is the year's figure."""
     review = (
