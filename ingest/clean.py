@@ -35,6 +35,8 @@ never converted between half- and full-width.
 
 Markdown table rows (``| 指标 | 2025年目标 |``, written by the loaders from .docx and PDF tables, see
 ``ingest.tables``) are lines of their own, never joined; only the spaces inside each cell are repaired.
+A Markdown heading (``## 一、2023年工作回顾``, from a .md report) loses its ``#`` marks and is a
+paragraph of its own, never joined to the lines around it.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ import logging
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Collection
 
 from ingest.tables import format_row, is_table_row, split_row
 
@@ -56,6 +59,8 @@ _CJK = (
 )
 _SPACE_NEAR_CJK = re.compile(rf"(?<=[{_CJK}]) +| +(?=[{_CJK}])|(?<=[{_CJK}][,.;:!?]) +")
 _SPACE_IN_NUMBER = re.compile(r"(?<=\d) +(?=%|‰|\.\d)")
+# thousands written with a space: "2 186亿元", "46 820元" (the left group of 1–3 digits, then groups of 3)
+_SPACED_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d.,]*\d)(?=[^\d\s]|$)")
 _MULTI_SPACE = re.compile(r" {2,}")
 _ODD_SPACES = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
@@ -79,6 +84,7 @@ _HEADING_SPACE_RUN_IN = re.compile(  # "(二)全力以赴抓创新,持续引育�
     rf"([{_CJK}].*[。！？!?].*)$"
 )
 _DELIVERY = re.compile(r"^——.*\d{4}\s*年")
+_ATX_HEADING = re.compile(r"^#{1,6}(?:\s+|(?=[^#\s]))(.*?)(?:\s+#+)?\s*$")  # "## 一、工作回顾 ##"
 
 _LABEL_MAX_WIDTH = 60  # a label line (title, date, signature) is narrower than 30 CJK characters
 _FULL_SLACK = 8  # a wrapped line is at most this many half-widths narrower than the wrap width
@@ -87,11 +93,11 @@ _HEADING_TAIL_MAX = 10  # "双突破": the wrapped end of a full-width heading l
 
 def clean_text(raw: str) -> str:
     """Repair PDF-extraction damage; return paragraphs separated by single newlines (idempotent)."""
-    lines = _prepare_lines(raw)
+    lines, alone = _prepare_lines(raw)
     if not lines:
         return ""
     wrap = _wrap_width(lines)
-    paragraphs = [p if is_table_row(p) else normalize_spaces(p) for p in _join_lines(lines, wrap)]
+    paragraphs = [p if is_table_row(p) else normalize_spaces(p) for p in _join_lines(lines, wrap, alone)]
     paragraphs = _drop_trailing_running_header(paragraphs)
     return "\n".join(paragraphs)
 
@@ -101,6 +107,7 @@ def normalize_spaces(line: str) -> str:
     line = _MULTI_SPACE.sub(" ", _ODD_SPACES.sub(" ", line))
     while True:  # dropping one space can bring CJK next to another ("中 , 2" -> "中, 2" -> "中,2")
         shorter = _SPACE_IN_NUMBER.sub("", _SPACE_NEAR_CJK.sub("", line))
+        shorter = _SPACED_THOUSANDS.sub(lambda m: m.group().replace(" ", ""), shorter)
         if shorter == line:
             return line.strip()
         line = shorter
@@ -121,15 +128,22 @@ def is_heading_line(line: str) -> bool:
 # --- line preparation -----------------------------------------------------------------------------
 
 
-def _prepare_lines(raw: str) -> list[str]:
+def _prepare_lines(raw: str) -> tuple[list[str], set[int]]:
+    """The non-empty lines, repaired, and the indexes of those that are paragraphs of their own."""
     text = _ZERO_WIDTH.sub("", raw)
     text = _LINE_BREAKS.sub("\n", text)
     text = text.replace("**", "")
     text = _SUBSCRIPT.sub(r"\1", text)
     lines: list[str] = []
+    alone: set[int] = set()
     for line in text.split("\n"):
         line = _ODD_SPACES.sub(" ", line).strip()
         if not line or _PAGE_NUMBER.fullmatch(line) or _URL_LINE.fullmatch(line):
+            continue
+        if heading := _ATX_HEADING.match(line):
+            if title := normalize_spaces(heading.group(1)):
+                alone.add(len(lines))
+                lines.append(title)
             continue
         if is_table_row(line):
             lines.append(format_row([normalize_spaces(c) for c in split_row(line)]))
@@ -137,7 +151,7 @@ def _prepare_lines(raw: str) -> list[str]:
         run_in = _HEADING_SPACE_RUN_IN.match(line)
         parts = [run_in.group(1), run_in.group(2)] if run_in else [line]
         lines.extend(p for p in (normalize_spaces(p) for p in parts) if p)
-    return lines
+    return lines, alone
 
 
 def _wrap_width(lines: list[str]) -> int | None:
@@ -153,11 +167,11 @@ def _wrap_width(lines: list[str]) -> int | None:
 # --- paragraph decisions --------------------------------------------------------------------------
 
 
-def _join_lines(lines: list[str], wrap: int | None) -> list[str]:
+def _join_lines(lines: list[str], wrap: int | None, alone: Collection[int] = ()) -> list[str]:
     paragraphs: list[str] = []
     current = physical = lines[0]
-    for nxt in lines[1:]:
-        if _continues(current, physical, nxt, wrap):
+    for i, nxt in enumerate(lines[1:], start=1):
+        if i not in alone and i - 1 not in alone and _continues(current, physical, nxt, wrap):
             current = _glue(current, nxt)
         else:
             paragraphs.append(current)

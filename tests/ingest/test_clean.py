@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.clean import clean_text, display_width, is_heading_line, normalize_spaces
+from ingest.structure import parse_sections
 
 
 def _clean_sample(samples_dir: Path, prefix: str) -> str:
@@ -331,3 +332,50 @@ def test_is_heading_line(line: str, expected: bool) -> None:
 
 def test_normalize_spaces_is_the_per_line_rule() -> None:
     assert normalize_spaces("  投资 286万元对 5 个社区  ") == "投资286万元对5个社区"
+
+
+def test_markdown_headings_lose_their_marks_and_stand_alone() -> None:
+    """A .md report: '## 一、…' is the part heading, not glued to the paragraph under it."""
+    raw = (
+        "# 2024年北辰市政府工作报告\n\n"
+        "——2024年1月16日在北辰市第十五届人民代表大会第四次会议上\n\n"
+        "## 一、2023年工作回顾\n\n"
+        "过去一年，全市地区生产总值增长5.1%，其中税收收入108亿元\n\n"
+        "### 重点项目 ###\n"
+        "实施重点项目286个。\n"
+        "###未空格的标题\n"
+        "实施重点项目286个。\n"
+        "#话题不是标题也保留文字\n"
+    )
+    assert clean_text(raw).split("\n") == [
+        "2024年北辰市政府工作报告",
+        "——2024年1月16日在北辰市第十五届人民代表大会第四次会议上",
+        "一、2023年工作回顾",
+        "过去一年，全市地区生产总值增长5.1%，其中税收收入108亿元",
+        "重点项目",
+        "实施重点项目286个。",
+        "未空格的标题",
+        "实施重点项目286个。",
+        "话题不是标题也保留文字",
+    ]
+    # idempotent where the paragraph before an unnumbered heading ends its sentence
+    numbered = raw.replace("### 重点项目 ###", "## 二、2024年工作安排")
+    assert clean_text(clean_text(numbered)) == clean_text(numbered)
+    heads = [s.heading_path for s in parse_sections(clean_text(raw))]
+    assert ("一、2023年工作回顾",) in heads
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("全市地区生产总值达到2 186亿元", "全市地区生产总值达到2186亿元"),
+        ("收入分别达到46 820元和19 350元", "收入分别达到46820元和19350元"),
+        ("新增就业5 000 人", "新增就业5000人"),
+        ("1 234 567元", "1234567元"),
+        ("in 2023 186 projects were built", "in 2023 186 projects were built"),  # a year, then a count
+        ("2019 2020 2021", "2019 2020 2021"),
+        ("12 345.6 tons", "12 345.6 tons"),  # a decimal after the group: not a thousands group here
+    ],
+)
+def test_thousands_written_with_a_space_are_one_number(raw: str, expected: str) -> None:
+    assert normalize_spaces(raw) == expected
