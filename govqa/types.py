@@ -30,12 +30,15 @@ class DocumentMeta:
     meeting: str = ""  # e.g. 第十四届全国人民代表大会第三次会议
     ocr_engine: str = ""  # e.g. "tesseract 5.3.0 (chi_sim)" when some pages were read by OCR
     ocr_pages: tuple[int, ...] = ()  # 1-based numbers of the pages whose text came from OCR
+    # other years the report states figures for ("由2018年的1520亿元增加到…"): in scope for them too
+    years_stated: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["years_reviewed"] = list(self.years_reviewed)
         d["years_planned"] = list(self.years_planned)
         d["ocr_pages"] = list(self.ocr_pages)
+        d["years_stated"] = list(self.years_stated)
         return d
 
     @classmethod
@@ -51,6 +54,7 @@ class DocumentMeta:
             years_planned=tuple(int(y) for y in d.get("years_planned", ())),
             ocr_engine=str(d.get("ocr_engine", "")),
             ocr_pages=tuple(int(p) for p in d.get("ocr_pages", ())),
+            years_stated=tuple(int(y) for y in d.get("years_stated", ())),
         )
 
     @property

@@ -27,6 +27,7 @@ import re
 
 from govqa import levels
 from govqa.types import DocumentMeta
+from govqa.years import figure_years
 from ingest.structure import LEVEL_PART, parse_sections
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ def _extract(text: str) -> DocumentMeta:
     if not body:
         body = _body_from_delivery(front) or _body_from_title(front) or _body_on_behalf(front)
     reviewed, planned = _years(text, date)
+    stated = figure_years(text) - ({date.year} if date else set())  # not the delivery date's year
     return DocumentMeta(
         body=body,
         title=_title(front, body, date),
@@ -80,6 +82,7 @@ def _extract(text: str) -> DocumentMeta:
         meeting=_meeting(front),
         years_reviewed=reviewed,
         years_planned=planned,
+        years_stated=tuple(sorted(stated - {*reviewed, *planned})),
     )
 
 

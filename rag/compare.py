@@ -9,6 +9,7 @@ so when one figure is a target and the other an actual figure. Pure.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -52,11 +53,39 @@ def status_of(quote: str, heading: str) -> str:
     return "actual"
 
 
-def figure_of(quote: str, terms: tuple[str, ...], heading: str = "", *, rate: bool = False) -> Figure | None:
+_YEAR_AT = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+
+
+def year_segment(quote: str, year: int) -> tuple[int, int]:
+    """Where a quote that runs through several years speaks of ``year``: from its "2021年" to the next
+    other year ("2019年…3.52亿元，2020年…3.99亿元，2021年达到4.36亿元"); the whole quote otherwise."""
+    marks = [(m.start(), int(m.group(1))) for m in _YEAR_AT.finditer(quote)]
+    if len({y for _, y in marks}) < 2:
+        return 0, len(quote)
+    for i, (at, y) in enumerate(marks):
+        if y == year:
+            end = next((a for a, other in marks[i + 1 :] if other != year), len(quote))
+            return at, end
+    return 0, len(quote)
+
+
+def figure_of(
+    quote: str, terms: tuple[str, ...], heading: str = "", *, rate: bool = False, year: int | None = None
+) -> Figure | None:
     """The figure the quote states for the measure (the first number within a few characters after one
     of ``terms``, not inside a longer measure word: no 出口 in 进出口; without a term, the quote's only
     figure). None when there is none or it is ambiguous. With ``rate`` (the question asks for growth or
-    a rate) only percentages count."""
+    a rate) only percentages count. With ``year``, a quote that runs through several years is read
+    only where it speaks of that year (``year_segment``)."""
+    if year is not None:
+        start, end = year_segment(quote, year)
+        if (start, end) != (0, len(quote)):
+            part = figure_of(quote[start:end], terms, heading, rate=rate)
+            if part is None:
+                return None
+            before = status_of(quote[:start], "")  # what led up to this year's part counts too
+            status = next((k for k in ("planned", "expected") if k in (before, part.status)), part.status)
+            return dataclasses.replace(part, status=status)
     found = [m for m in FIGURE.finditer(quote) if not rate or m.group(3) in ("%", "％", "个百分点")]
     if not found:
         return None

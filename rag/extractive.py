@@ -15,11 +15,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from govqa.types import Passage
+from govqa.years import stated_years
 from rag.citations import sentence_spans
 from rag.quantity import has_asked_number, missing_kinds, rival_measure
 from rag.question import QuestionInfo
 from rag.rerank import term_coverage, term_found
-from rag.scope import PLAN_HEADING, chunk_years, frame_years, stated_years
+from rag.scope import PLAN_HEADING, chunk_years, frame_years
 
 _CLAUSE_END = re.compile(r"[；;]")
 _MAX_UNIT = 160  # characters: a longer clause is narrowed to the best window of its comma-parts

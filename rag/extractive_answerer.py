@@ -11,13 +11,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from govqa.types import Answer, Citation, Passage
+from govqa.years import base_years
 from rag import compare, english, extractive, front_matter, listing
 from rag.answerer import Part, Turn, merge_ranked
 from rag.citations import make_citation
 from rag.decompose import body_name
 from rag.question import QuestionInfo, scan_question
 from rag.retrieval import HybridRetriever
-from rag.scope import base_years
 
 REFUSAL_ZH = "报告中没有找到相关内容"
 REFUSAL_EN = "The reports do not say"
@@ -86,6 +86,7 @@ class ExtractiveAnswerer:
                 part.info.terms,
                 p.chunk.heading_path[0] if p.chunk.heading_path else "",
                 rate=_ASKS_RATE.search(info.text) is not None,
+                year=part.info.years[0] if len(part.info.years) == 1 else None,
             )
             if figure is not None:
                 figures.append((part, figure))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from govqa.types import Chunk, DocumentMeta, Filters
+from govqa.years import years_in
 from rag import aliases
 from rag import glossary as g
 from rag.question import QuestionInfo
@@ -178,7 +179,8 @@ def resolve_scope(
         elif not filters.year:  # no report of that year: the year is the fact's, as if no report was named
             years = tuple(dict.fromkeys((*years, *info.report_years)))
     if years:
-        by_year = [d for d in chosen if all(y in d.meta.years for y in years)]
+        # a year the report reviews or plans, or one it states figures for ("由2018年的1520亿元增加到…")
+        by_year = [d for d in chosen if all(y in d.meta.years or y in d.meta.years_stated for y in years)]
         if not by_year:
             # a comparison across years is decomposed before this; here every year must be covered
             where = "、".join(bodies)
@@ -192,34 +194,6 @@ def resolve_scope(
 def _en_names(bodies: Iterable[str]) -> str:
     """Body names for the English refusal, in pinyin with the level's English name (X镇 → X Town)."""
     return ", ".join(aliases.english_name(b) for b in bodies)
-
-
-_YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-
-
-def years_in(text: str) -> set[int]:
-    return {int(y) for y in _YEAR_IN_TEXT.findall(text)}
-
-
-# 比2016年增长, 较2018年末, 与2016年相比, than 2016, compared with 2016: the year a figure is measured
-# against, not the year it is about
-_BASE_YEAR = re.compile(
-    r"(?:比|较|相比|相较于?|比起)\s*((?:19|20)\d{2})(?!\d)"
-    r"|(?:与|同|和)\s*((?:19|20)\d{2})\s*年?(?:末|底|同期)?\s*(?:相比|相较|比较)"
-    r"|(?<![A-Za-z])(?:than|compared\s+(?:with|to)|relative\s+to)\s+(?:the\s+end\s+of\s+)?((?:19|20)\d{2})(?!\d)",
-    re.IGNORECASE,
-)
-
-
-def stated_years(text: str) -> set[int]:
-    """The years a text is about: those it names, except a comparison base (the 2016 of 比2016年增长32%)."""
-    return years_in(_BASE_YEAR.sub(lambda m: " " * len(m.group()), text))
-
-
-def base_years(text: str) -> set[int]:
-    """The years a text names only as a comparison base (比2016年, compared with 2016)."""
-    bases = {int(y) for m in _BASE_YEAR.finditer(text) for y in m.groups() if y}
-    return bases - stated_years(text)
 
 
 _REVIEW = re.compile(r"回顾|过去|总结")

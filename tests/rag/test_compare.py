@@ -87,3 +87,16 @@ def test_rates_change_in_points_without_a_percent_of_a_percent() -> None:
         conclude(("2021年", a), ("2022年", b), True, "zh")
         == "比较：从2021年的6.6%到2022年的5%，降低1.6%（5 − 6.6 = -1.6）。"
     )
+
+
+def test_a_quote_through_several_years_is_read_where_it_speaks_of_the_year() -> None:
+    from rag.compare import figure_of, year_segment
+
+    quote = "2019年街道税收收入3.52亿元，2020年受疫情影响为3.99亿元，2021年达到4.36亿元"
+    assert quote[slice(*year_segment(quote, 2020))] == "2020年受疫情影响为3.99亿元，"
+    assert figure_of(quote, ("税收收入",), year=2019).text == "3.52亿元"  # type: ignore[union-attr]
+    assert figure_of(quote, ("税收收入",), year=2021).text == "4.36亿元"  # type: ignore[union-attr]
+    assert figure_of(quote, ("税收收入",)).text == "3.52亿元"  # type: ignore[union-attr]  (no year: as before)
+    assert figure_of("2021年税收收入4.36亿元", ("税收收入",), year=2021).text == "4.36亿元"  # type: ignore[union-attr]
+    planned = "2022年目标：2023年税收收入5亿元"
+    assert figure_of(planned, ("税收收入",), year=2023).status == "planned"  # type: ignore[union-attr]

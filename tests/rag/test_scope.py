@@ -6,11 +6,11 @@ import pytest
 
 from govqa.errors import BadQuestionError
 from govqa.types import Chunk, DocumentMeta
+from govqa.years import base_years, figure_years, stated_years
 from rag.question import QuestionInfo, analyze_question
 from rag.scope import (
     DocInfo,
     Filters,
-    base_years,
     chunk_years,
     en_place_mentions,
     en_place_name,
@@ -18,7 +18,6 @@ from rag.scope import (
     other_places,
     place_mentions,
     resolve_scope,
-    stated_years,
 )
 
 KNOWN = ("精武镇", "西青区", "张家窝镇")
@@ -350,3 +349,26 @@ def test_frame_years_from_the_paragraph_before_a_clause(text: str, years: set[in
         JW2021.meta,
     )
     assert frame_years(c, c.text.index("新增就业", len("上一段：2016年，新增就业600人。\n"))) == years
+
+
+def test_figure_years_are_the_years_a_report_states_something_for() -> None:
+    text = (
+        "全市地区生产总值由2018年的1520亿元增加到2023年的2186亿元。比2016年增长32%。2019年以来累计投入5亿元。"
+    )
+    assert figure_years(text) == {2018, 2023}  # not the base 2016, not the starting point 2019年以来
+
+
+def test_a_year_the_report_states_figures_for_is_in_its_scope() -> None:
+    meta = DocumentMeta(
+        "东丽镇",
+        "2022年东丽镇政府工作报告",
+        "2022-01-14",
+        years_reviewed=(2021,),
+        years_planned=(2022,),
+        years_stated=(2019, 2020),
+    )
+    docs = [DocInfo("dl2022", "dl.txt", meta)]
+    q = analyze_question("2019年东丽镇税收收入是多少？", known_bodies=("东丽镇",))
+    assert resolve_scope(q, docs).doc_ids == {"dl2022"}
+    q = analyze_question("2018年东丽镇税收收入是多少？", known_bodies=("东丽镇",))
+    assert resolve_scope(q, docs).empty  # a year it says nothing about: still a refusal
