@@ -190,6 +190,8 @@ def _continues(line: str, physical: str, nxt: str, wrap: int | None) -> bool:
         return full and _is_label(nxt) and len(nxt) <= _HEADING_TAIL_MAX and not _starts_block(nxt)
     if _starts_block(nxt):
         return False
+    if line == physical and not full and is_numbered_title(line):
+        return False  # "2.聚焦城市更新，提升城区品质": a numbered heading on a line of its own
     if _DELIVERY.match(line):
         return not line.endswith("上") and _is_label(nxt)
     if line.endswith("关于印发"):
@@ -199,6 +201,21 @@ def _continues(line: str, physical: str, nxt: str, wrap: int | None) -> bool:
     if _CLAUSE_END.search(line):
         return full
     return full or not _is_label(line)
+
+
+_NUMBERED = re.compile(r"^\d{1,2}[.．、](?!\d)\s*\S")
+
+
+def is_numbered_title(line: str) -> bool:
+    """``1.经济发展稳中向好`` / ``2.聚焦城市更新，提升城区品质``: a numbered heading, short, with no sentence
+    in it (not ``1.完成税收4.36亿元。``)."""
+    return (
+        bool(_NUMBERED.match(line))
+        and display_width(line) < _LABEL_MAX_WIDTH
+        and not _SENTENCE_INSIDE.search(line)
+        and not _CLAUSE_END.search(line)
+        and not _COLON_END.search(line)
+    )
 
 
 def _starts_block(line: str) -> bool:

@@ -12,7 +12,9 @@ A report has three levels we use:
 
 Numbered items (``1.``, ``（1）``, ``一是``) and lead phrases opening a paragraph
 (``产业体系加快转型升级。``) stay in the body: they would make tiny sections, and the chunker keeps whole
-paragraphs together where it can.
+paragraphs together where it can. The one exception: in a report divided into 第一部分/第二部分 with no
+``一、`` inside a part, ``1.经济发展稳中向好`` lines (headings on their own line, in sequence from 1 in each
+part) are its sections.
 
 Headings must be numbered in sequence (一, 二, 三 … for parts; sections restart at （一） in every
 part), so a numbered list inside a body is not mistaken for headings. Every character of the text is
@@ -26,7 +28,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from ingest.clean import is_heading_line
+from ingest.clean import is_heading_line, is_numbered_title
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ _NUMERALS = "一二三四五六七八九十"
 _PART = re.compile(rf"([{_NUMERALS}]{{1,3}})、")
 _CHAPTER = re.compile(rf"第([{_NUMERALS}]{{1,3}})部分")  # 第一部分 2022年工作回顾: above 一、 in city reports
 _SECTION = re.compile(rf"[（(]([{_NUMERALS}]{{1,3}})[)）]")
+_ITEM = re.compile(r"(\d{1,2})[.．、]")  # 1.经济发展稳中向好: a section in a 第一部分 with no 一、 in it
 _SENTENCE_END = re.compile(r"[。！？!?]")
 _DELIVERY = re.compile(r"——.{0,30}\d{4}年.*(?:会议|大会)")
 _RUN_IN_MAX = 80  # a run-in heading longer than this is a paragraph that happens to start with （一）
@@ -130,6 +133,15 @@ def _find_headings(lines: list[_Line]) -> list[_Heading]:
             if heading and n == last_part + 1:
                 last_part = n
                 headings.append(_Heading(heading[0], LEVEL_SECTION, i, heading[1]))
+        elif (
+            last_chapter
+            and last_part <= 0
+            and (m := _ITEM.match(line.text))
+            and is_numbered_title(line.text)
+            and int(m.group(1)) == -last_part + 1
+        ):
+            last_part = -int(m.group(1))  # numbered items stand in for 一、 (negative: not mixed with it)
+            headings.append(_Heading(line.text, LEVEL_SECTION, i, line.end))
         elif m := _PART.match(line.text):
             n = _numeral(m.group(1))
             heading = _heading_text(line)

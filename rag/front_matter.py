@@ -83,7 +83,24 @@ def answer_spans(wanted: Sequence[str], chunk: Chunk) -> list[tuple[int, int]]:
             or (DOC_NUMBER in wanted and _DOC_NUMBER_LINE.fullmatch(line))
         ):
             out.append((start, end))
+    if DELIVERY in wanted and not any(chunk.text[s:e].strip().startswith("——") for s, e in out):
+        out += _date_lines(chunk)
     return out
+
+
+_DATE_ALONE = re.compile(r"[(（]?(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日[)）]?")
+
+
+def _date_lines(chunk: Chunk) -> list[tuple[int, int]]:
+    """A header without a ``——…会议上`` line: the date line alone that is the report's delivery date."""
+    if not chunk.meta.date:
+        return []
+    out = []
+    for start, end in _lines(chunk.text):
+        m = _DATE_ALONE.fullmatch(chunk.text[start:end].strip())
+        if m and "-".join(f"{int(g):02d}" for g in m.groups()) == chunk.meta.date:
+            out.append((start, end))
+    return out[:1]
 
 
 def find(wanted: Sequence[str], chunks: Sequence[Chunk]) -> tuple[Chunk, list[tuple[int, int]]] | None:

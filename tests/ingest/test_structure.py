@@ -195,3 +195,31 @@ def test_section_is_frozen() -> None:
     section = Section(heading_path=("一、回顾",), start=0, end=1, level=LEVEL_PART)
     with pytest.raises(dataclasses.FrozenInstanceError):
         section.start = 2  # type: ignore[misc]
+
+
+def test_numbered_headings_are_the_sections_of_a_part_without_yi() -> None:
+    """第一部分 … 1.经济发展稳中向好 … 2.…: the numbered lines are its sections (restarting per part);
+    a numbered sentence in a body stays body text."""
+    text = clean_text(
+        "河西街道2022年政府工作报告\n第一部分 2021年工作回顾\n一年来成绩显著。\n1.经济发展稳中向好\n"
+        "全年完成税收收入4.36亿元。\n1.完成固定资产投资12.8亿元。\n2.城市更新扎实推进\n完成改造8个。\n"
+        "第二部分 2022年工作计划\n1.聚焦产业发展，壮大经济实力\n全年引进项目8个。\n"
+        "2.聚焦城市更新，提升城区品质\n完成老旧小区改造6个。\n"
+    )
+    paths = [s.heading_path for s in parse_sections(text) if s.level]
+    assert paths == [
+        ("第一部分2021年工作回顾",),
+        ("第一部分2021年工作回顾", "1.经济发展稳中向好"),
+        ("第一部分2021年工作回顾", "2.城市更新扎实推进"),
+        ("第二部分2022年工作计划",),
+        ("第二部分2022年工作计划", "1.聚焦产业发展，壮大经济实力"),
+        ("第二部分2022年工作计划", "2.聚焦城市更新，提升城区品质"),
+    ]
+    assert "2.聚焦城市更新，提升城区品质\n完成老旧小区改造6个。" in text  # the heading is not glued on
+
+
+def test_numbered_lines_stay_body_text_under_yi_parts() -> None:
+    text = clean_text(
+        "一、2021年工作回顾\n1.经济发展稳中向好\n全年完成税收收入4.36亿元。\n2.城市更新扎实推进\n完成改造。"
+    )
+    assert [s.heading_path for s in parse_sections(text) if s.level] == [("一、2021年工作回顾",)]

@@ -184,3 +184,18 @@ def test_find_ignores_lines_deep_in_the_report() -> None:
     )
     body = [Chunk(f"b{i}", "d", "d.txt", "正文", ("一、回顾",), 0, 2, meta, i) for i in range(4)]
     assert find((DELIVERY,), [late, *body]) is None
+
+
+def test_a_header_without_a_meeting_line_answers_with_its_date_line() -> None:
+    """Speaker line, then the date alone (no '——…会议上'): the date line that is the delivery date."""
+    meta = DocumentMeta(body="河西街道", date="2022-01-14", speaker="李静")
+    text = (
+        "河西街道2022年政府工作报告\n河西街道办事处主任 李静\n2022年1月14日\n各位代表：\n印发于2022年1月20日"
+    )
+    chunk = Chunk("c", "d", "d.txt", text, ("河西街道2022年政府工作报告",), 0, len(text), meta)
+    assert [text[s:e] for s, e in answer_spans((DELIVERY,), chunk)] == ["2022年1月14日"]
+    other = DocumentMeta(body="河西街道", date="2022-01-20")  # a date line that is not the delivery date
+    assert answer_spans((DELIVERY,), Chunk("c", "d", "d.txt", text, (), 0, len(text), other)) == []
+    with_meeting = "——2022年1月14日在河西街道第三届居民代表大会第一次会议上\n2022年1月14日"
+    chunk = Chunk("c", "d", "d.txt", with_meeting, (), 0, len(with_meeting), meta)
+    assert [with_meeting[s:e] for s, e in answer_spans((DELIVERY,), chunk)] == [with_meeting.split("\n")[0]]
