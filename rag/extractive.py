@@ -55,6 +55,7 @@ class Weights:
     year: float = 0.35
     year_conflict: float = 0.5
     prior: float = 0.3
+    list: float = 0.15  # a clause introducing a list, for a question asking for several things
     threshold: float = 0.55  # below this the evidence does not answer the question (calibrated on eval)
     min_topic: float = 0.5  # the clause must be about the question's topic: max(terms, bigrams) share
 
@@ -88,6 +89,17 @@ def _list_lead(first_item: str) -> str:
     """The "…目标是：" that opens a list's first item, which the later items are items of."""
     m = _LEAD.match(first_item.strip())
     return m.group() if m else ""
+
+
+_ASKS_LIST = re.compile(
+    r"有哪些|哪些|哪几|主要.{0,8}(?:是什么|有什么)|\bwhat (?:are|were)\b|\bmain\b|\blist\b", re.I
+)
+
+
+def _introduces_list(text: str, end: int) -> bool:
+    """Whether the clause ending at ``end`` is followed by "：" and a list (items, a table or the chunk's end)."""
+    rest = text[end : end + 2].lstrip(" \t")
+    return rest[:1] in ("：", ":")
 
 
 def _unit(text: str, idx: int, start: int, end: int, lead: str = "") -> Unit:
@@ -191,8 +203,11 @@ def score_unit(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w
         f["kind_missing"] = 1.0  # asked for a price or a per-capita figure; the clause states none
     if rival_measure(info, text):
         f["measure_conflict"] = 1.0  # asked for exports; the clause's figure is production
+    if _ASKS_LIST.search(info.text) and _introduces_list(passage.chunk.text, unit.end):
+        f["list"] = 1.0  # "主要预期目标是：" for "what are the main targets": the list comes with it
     score = (
-        w.terms * f["terms"]
+        w.list * f.get("list", 0.0)
+        + w.terms * f["terms"]
         + w.bigrams * f["bigrams"]
         + w.number * f["number"]
         + w.year * f["year"]
@@ -294,3 +309,44 @@ def best_candidate(
     return select(
         info, passages, Weights(**{**(w or Weights()).__dict__, "threshold": float("-inf"), "min_topic": 0.0})
     )
+
+
+_LIST_MAX = 1200  # characters: the longest list a lead is quoted with
+
+
+def with_its_list(text: str, start: int, end: int) -> int:
+    """The end of a clause extended over the list it introduces: a clause ending in "：" quoted alone
+    says nothing ("主要预期目标是："). What follows it is taken up to the list's end: the table right under
+    it (its | rows), or its ；-separated items to the sentence end. ``end`` unchanged otherwise (and when
+    the list is in the next chunk: ``opening_table``)."""
+    after = end
+    while after < len(text) and text[after] in " \t":
+        after += 1
+    if after >= len(text) or text[after] not in "：:":
+        return end
+    table = opening_table(text[after + 1 :])
+    if table is not None:
+        stop = after + 1 + table[1]
+    else:
+        rest = text[after + 1 :]
+        m = re.search(r"[。\n]", rest)
+        stop = after + 1 + (m.start() if m else len(rest))
+        if ";" not in text[after:stop] and "；" not in text[after:stop]:
+            return end  # one clause after the colon is an ordinary sentence, already quoted as needed
+    return stop if stop - start <= _LIST_MAX else end
+
+
+def ends_with_lead(text: str, end: int) -> bool:
+    """Whether the clause ending at ``end`` introduces what comes after the chunk ("…目标是：" last)."""
+    return text[end:].strip() in ("：", ":")
+
+
+def opening_table(text: str) -> tuple[int, int] | None:
+    """(start, end) of the Markdown table a text opens with (after blank lines), within ``_LIST_MAX``."""
+    start = len(text) - len(text.lstrip("\n"))
+    lines = text[start:].split("\n")
+    if not lines or not lines[0].startswith("|"):
+        return None
+    rows = list(itertools.takewhile(lambda ln: ln.startswith("|"), lines))
+    end = start + len("\n".join(rows))
+    return (start, end) if end - start <= _LIST_MAX else None

@@ -61,7 +61,23 @@ class ExtractiveAnswerer:
         picks = [part.pick]
         if listing.asks_count(part.info) and not r.scope.required:  # 几所学校: every clause naming one
             picks = listing.more_items(part.info, r.passages, part.pick, self.weights)
-        return [(r.passages[s.unit.passage_index], s.unit.start, s.unit.end) for s in picks]
+        out = []
+        for s in picks:
+            passage = r.passages[s.unit.passage_index]
+            text = passage.chunk.text
+            out.append((passage, s.unit.start, extractive.with_its_list(text, s.unit.start, s.unit.end)))
+            if extractive.ends_with_lead(text, s.unit.end):  # "…主要预期目标是：" and the table is next
+                out += self._table_after(passage)
+        return out
+
+    def _table_after(self, passage: Passage) -> list[tuple[Passage, int, int]]:
+        """The table that opens the chunk after ``passage``'s, when a lead ended that chunk."""
+        chunk = passage.chunk
+        after = [c for c in self.retriever.index.chunks_of(chunk.doc_id) if c.ordinal == chunk.ordinal + 1]
+        table = extractive.opening_table(after[0].text) if after else None
+        if table is None:
+            return []
+        return [(Passage(after[0], passage.score, {"list": 1.0}), *table)]
 
     def answer(self, turn: Turn) -> Iterator[str | Answer]:
         answer = self._answer(turn.question, turn.standalone, turn.info, turn.parts)
@@ -96,8 +112,16 @@ class ExtractiveAnswerer:
                 if key not in cited:
                     cited[key] = make_citation(len(cited) + 1, p, start, end)
                 c = cited[key]
-                quotes.append((f"“{c.quote}”" if info.lang == "en" else c.quote) + f"[{c.n}]")
-            pieces.append(_label(part, info, len(found)) + ("，" if info.lang == "zh" else ", ").join(quotes))
+                if c.quote.startswith("|"):  # a table: on lines of its own, the marker under it
+                    quotes.append(f"\n{c.quote}\n[{c.n}]")
+                else:
+                    quotes.append((f"“{c.quote}”" if info.lang == "en" else c.quote) + f"[{c.n}]")
+            joined = ""
+            for q in quotes:
+                if joined and not q.startswith("\n"):
+                    joined += "，" if info.lang == "zh" else ", "
+                joined += q
+            pieces.append(_label(part, info, len(found)) + joined)
         retrieved = merge_ranked([p.retrieval.passages for p in parts])
         related = merge_ranked([p.retrieval.related or p.retrieval.passages for p in parts])
         if not pieces:

@@ -414,3 +414,25 @@ def test_an_export_question_is_not_answered_by_the_production_figure() -> None:
     assert s.features["measure_conflict"] == 1.0 and s.features["topic"] >= Weights().min_topic
     exports = passage("新能源汽车出口1.1万辆，增长20%", heading, score=0.5, chunk_id="b")
     assert pick_text(question, [production, exports]) == exports.chunk.text
+
+
+def test_a_lead_is_quoted_with_the_list_it_introduces() -> None:
+    from rag.extractive import ends_with_lead, opening_table, with_its_list
+
+    text = "主要预期目标是：地区生产总值增长5%；新增就业1200人。其他内容。"
+    end = text.index("：")
+    assert text[: with_its_list(text, 0, end)] == "主要预期目标是：地区生产总值增长5%；新增就业1200人"
+    table = "主要预期目标是：\n| 指标 | 2025年目标 |\n| --- | --- |\n| 新增就业 | 1200人 |\n下一段。"
+    assert table[: with_its_list(table, 0, table.index("："))].endswith("| 新增就业 | 1200人 |")
+    one = "重点是：稳就业。"  # one clause after the colon: left as chosen
+    assert with_its_list(one, 0, one.index("：")) == one.index("：")
+    assert ends_with_lead("全市的主要预期目标是：\n", len("全市的主要预期目标是"))
+    assert opening_table("\n| a | b |\n| --- | --- |\n正文") == (1, len("\n| a | b |\n| --- | --- |"))
+    assert opening_table("正文") is None
+
+
+def test_a_question_asking_for_several_things_prefers_the_clause_that_lists_them() -> None:
+    text = "2025年是关键一年，目标任务繁重。综合考虑各方面因素，主要预期目标是：\n| 指标 | 目标 |"
+    plan = passage(text, ("二、2025年工作安排",), JW2021)
+    s = select(analyze_question("What are the main targets for 2025?"), [plan])
+    assert s is not None and s.unit.text.endswith("主要预期目标是") and s.features["list"] == 1.0
