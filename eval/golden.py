@@ -186,18 +186,31 @@ def _parse_source(src: Any, where: str, name: str) -> GoldenSource:
 # --- validation ----------------------------------------------------------------------------------------
 
 
+def read_report(path: Path) -> str:
+    """A report's text as gold quotes are written against: a .txt/.md file as it is; a .docx or .pdf as
+    the ingest loader reads it (paragraphs and tables, the text layer or OCR)."""
+    if path.suffix.lower() in REPORT_SUFFIXES:
+        return path.read_text(encoding="utf-8")
+    from ingest.limits import MB
+    from ingest.loaders import load_file
+
+    return load_file(path, max_bytes=200 * MB).text
+
+
 def load_reports(reports_dir: str | Path) -> dict[str, str]:
     """Map each report file name in ``reports_dir`` to its whitespace-normalized text."""
+    from ingest.loaders import SUPPORTED_SUFFIXES
+
     reports_dir = Path(reports_dir)
     if not reports_dir.is_dir():
         raise ConfigError(f"reports directory {reports_dir} does not exist")
     reports = {
-        p.name: normalize_ws(p.read_text(encoding="utf-8"))
+        p.name: normalize_ws(read_report(p))
         for p in sorted(reports_dir.iterdir())
-        if p.suffix in REPORT_SUFFIXES and p.name.lower() != "readme.md"
+        if p.suffix.lower() in SUPPORTED_SUFFIXES and p.name.lower() != "readme.md"
     }
     if not reports:
-        raise ConfigError(f"no reports (*.txt, *.md) in {reports_dir}")
+        raise ConfigError(f"no reports ({', '.join(SUPPORTED_SUFFIXES)}) in {reports_dir}")
     return reports
 
 

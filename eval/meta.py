@@ -28,7 +28,7 @@ from typing import Any
 
 from eval.facts import PLACE_SUFFIX, places_in
 from eval.faithfulness import Evidence, FaithfulnessJudge
-from eval.golden import GoldenItem, GoldenSource
+from eval.golden import GoldenItem, GoldenSource, read_report
 from eval.metrics import answer_values, as_golden, is_answerable, squash
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ def report_passage_lookup(
             if not path.is_file():
                 log.warning("report %s not found in %s", source.file, reports_dir)
                 return None
-            text = path.read_text(encoding="utf-8")
+            text = read_report(path)
             reports[source.file] = (text, *_flatten(text))
         text, flat, offsets = reports[source.file]
         target = _flatten(source.quote)[0]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from eval.golden import GoldenItem, load_golden, main, normalize_ws, validate_golden
+from eval.golden import GoldenItem, GoldenSource, load_golden, main, normalize_ws, validate_golden
 from govqa.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -248,3 +248,24 @@ def test_cli_prints_problems_and_exits_1(
     bad_json = write(tmp_path, "not json")
     assert main([str(bad_json), "--reports", str(reports_dir)]) == 1
     assert ":1: not valid JSON" in capsys.readouterr().err
+
+
+def test_a_docx_report_is_read_as_ingest_reads_it(tmp_path: Path) -> None:
+    """Gold quotes against a .docx: validation and the judge's evidence read it through the loader
+    (it once crashed reading the .docx as UTF-8)."""
+    import docx
+
+    from eval.golden import load_reports, read_report
+    from eval.meta import report_passage_lookup
+
+    d = docx.Document()
+    d.add_paragraph("2023年北辰区政府工作报告")
+    d.add_paragraph("2022年全区实现税收收入38.2亿元，增长6%。")
+    d.save(str(tmp_path / "北辰区.docx"))
+    (tmp_path / "README.md").write_text("not a report", encoding="utf-8")
+    assert "税收收入38.2亿元" in read_report(tmp_path / "北辰区.docx")
+    assert list(load_reports(tmp_path)) == ["北辰区.docx"]
+    lookup = report_passage_lookup(tmp_path)
+    source = GoldenSource(file="北辰区.docx", heading="", quote="税收收入38.2亿元")
+    evidence = lookup(source)
+    assert evidence is not None and "38.2亿元" in evidence.text
