@@ -34,14 +34,15 @@ log = logging.getLogger(__name__)
 
 _FRONT_LINES = 20  # the front matter is within the first lines of a report
 _DATE = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
-_DELIVERY = re.compile(rf"——\s*{_DATE}")
+_DELIVERY = re.compile(rf"——\s*{_DATE}|[(（]\s*{_DATE}\s*在")  # ——2023年2月10日在… / （2023年2月10日在…）
 _DATE_ALONE = re.compile(rf"^[(（]?{_DATE}[)）]?$")  # a date line alone under the title
-_MEETING = re.compile(r"日\s*在(.+?会议)上?$")
+_MEETING = re.compile(r"日\s*在(.+?会议)上?[)）]?$")
 _BODY_UNIT = rf"(?:{levels.NATIONAL_BODY}|[\u4e00-\u9fff]{{1,12}}?(?:{levels.SUFFIX_PATTERN}))"
 _SPEAKER = re.compile(
     rf"^(?P<body>{_BODY_UNIT})(?:人民政府|政府|街道办事处|办事处)?(?P<role>{levels.ROLE_PATTERN})"
     r"\s*(?P<name>[\u4e00-\u9fff·]{2,5})$"
 )
+_ROLE_NAME = re.compile(rf"^(?P<role>{levels.ROLE_PATTERN})(?P<name>[\u4e00-\u9fff·]{{2,4}})$")
 _UNIT = re.compile(rf"[\u4e00-\u9fff]+?(?:{levels.SUFFIX_PATTERN})")
 _DELIVERY_PLACE = re.compile(r"日在([\u4e00-\u9fff]+?)第?[一二三四五六七八九十]+届")
 _TITLE = re.compile(r"^(\d{4})\s*年(?P<body>[\u4e00-\u9fff]{0,20}?)政府工作报告$")
@@ -51,7 +52,24 @@ _ON_BEHALF = re.compile(r"我代表([\u4e00-\u9fff]{2,20}?)(?:人民政府|政�
 _YEAR = re.compile(r"(\d{4})\s*年")
 _REVIEW = re.compile(r"回顾|总结|过去|以来")
 _PLAN = re.compile(r"安排|计划|目标|任务|重点工作|今后|展望")
-_FIVE_YEARS = re.compile(r"五年")
+# 过去五年 / 过去三年及2022年 / 今后五年: a heading about several years (a count, not a year like 2022年)
+_SPAN_YEARS = re.compile(
+    r"(?:过去|今后|未来|近)(?:的)?(?P<n>[一二两三四五六七八九十]|(?<!\d)\d{1,2})\s*年|五年"
+)
+_COUNTS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
+
+
+def _span_years(heading: str) -> int:
+    """How many years a heading spans (过去三年 → 3; 五年 → 5), 0 when it names no span."""
+    m = _SPAN_YEARS.search(heading)
+    if not m:
+        return 0
+    n = m.group("n")
+    if n is None:
+        return 5
+    return int(n) if n.isdigit() else _COUNTS.get(n, 0)
+
+
 _SECOND_HALF = 7  # a report delivered from July on reviews its own year
 
 
@@ -92,7 +110,8 @@ def _delivery_date(lines: list[str]) -> dt.date | None:
         for line in lines:
             if m := pattern.match(line):
                 try:
-                    return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                    y, mo, d = (int(g) for g in m.groups() if g is not None)
+                    return dt.date(y, mo, d)
                 except ValueError:
                     log.debug("invalid delivery date in %r", line)
                     return None
@@ -114,6 +133,9 @@ def _speaker(lines: list[str]) -> tuple[str, str, str]:
             body = m.group("body")
             body = body if body == levels.NATIONAL_BODY else _last_unit(body)
             return body, m.group("role"), m.group("name")
+    for line in lines:  # 县长 林卫东: the role and the name alone (the body comes from elsewhere)
+        if m := _ROLE_NAME.match(line.replace(" ", "").replace("\u3000", "")):
+            return "", m.group("role"), m.group("name")
     return "", "", ""
 
 
@@ -167,29 +189,29 @@ def _years(text: str, date: dt.date | None) -> tuple[tuple[int, ...], tuple[int,
     reviewed: set[int] = set()
     planned: set[int] = set()
     unmarked: set[int] = set()  # years in a heading that says neither review nor plan
-    five_back = five_ahead = False
+    n_back = n_ahead = 0  # the years a 过去三年 / 今后五年 heading spans
     for heading in parts:
         years = {int(y) for y in _YEAR.findall(heading)}
         if _REVIEW.search(heading):
             reviewed |= years
-            five_back = five_back or bool(_FIVE_YEARS.search(heading))
+            n_back = max(n_back, _span_years(heading))
         elif _PLAN.search(heading):
             planned |= years
-            five_ahead = five_ahead or bool(_FIVE_YEARS.search(heading))
+            n_ahead = max(n_ahead, _span_years(heading))
         else:
             unmarked |= years
     # 二、2025年经济社会发展总体要求和政策取向: a year after the reviewed ones is a year the report plans
     planned |= {y for y in unmarked if reviewed and y > max(reviewed)}
-    if five_back:
+    if n_back > 1:
         end = _review_end(reviewed, planned, date)
         if end:
-            reviewed |= set(range(end - 4, end + 1))
-    if five_ahead:
+            reviewed |= set(range(end - n_back + 1, end + 1))
+    if n_ahead > 1:
         start = max(reviewed) + 1 if reviewed else min(planned) if planned else 0
         if not start and date:
             start = date.year + 1 if date.month >= _SECOND_HALF else date.year
         if start:
-            planned |= set(range(start, start + 5))
+            planned |= set(range(start, start + n_ahead))
     if date and not reviewed and not planned:
         # no year in the headings: a report delivered in March 2025 reviews 2024 and plans 2025
         plan_year = date.year + 1 if date.month >= _SECOND_HALF else date.year

@@ -43,7 +43,9 @@ _CHAPTER = re.compile(rf"第([{_NUMERALS}]{{1,3}})部分")  # 第一部分 2022�
 _SECTION = re.compile(rf"[（(]([{_NUMERALS}]{{1,3}})[)）]")
 _ITEM = re.compile(r"(\d{1,2})[.．、]")  # 1.经济发展稳中向好: a section in a 第一部分 with no 一、 in it
 _SENTENCE_END = re.compile(r"[。！？!?]")
-_DELIVERY = re.compile(r"——.{0,30}\d{4}年.*(?:会议|大会)")
+_DELIVERY = re.compile(
+    r"(?:——|[(（]\s*(?=\d{4}\s*年)).{0,30}\d{4}年.*(?:会议|大会)"
+)  # ——… or （2023年…会议上）
 _RUN_IN_MAX = 80  # a run-in heading longer than this is a paragraph that happens to start with （一）
 _HEADING_MAX = 60
 _SPEECH_TITLE_MAX = 20

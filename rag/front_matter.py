@@ -37,6 +37,7 @@ _INTENTS = (
     ),
     (DOC_NUMBER, re.compile(r"文号|发文字号|文件编号|\bdocument number\b|\bfile number\b", re.IGNORECASE)),
 )
+_DELIVERY_LINE = re.compile(r"——|[(（]\s*\d{4}\s*年")  # ——2024年1月…会议上 / （2023年2月10日在…会议上）
 _DOC_NUMBER_LINE = re.compile(r"[\u4e00-\u9fff]+[〔\[［(（]\d{4}[〕\]］)）]\d+号")
 
 
@@ -79,11 +80,11 @@ def answer_spans(wanted: Sequence[str], chunk: Chunk) -> list[tuple[int, int]]:
         speaker = chunk.meta.speaker
         if (
             (SPEAKER in wanted and speaker and speaker in line and len(line) <= 40)
-            or (DELIVERY in wanted and line.startswith("——") and "会议" in line)
+            or (DELIVERY in wanted and _DELIVERY_LINE.match(line) and "会议" in line)
             or (DOC_NUMBER in wanted and _DOC_NUMBER_LINE.fullmatch(line))
         ):
             out.append((start, end))
-    if DELIVERY in wanted and not any(chunk.text[s:e].strip().startswith("——") for s, e in out):
+    if DELIVERY in wanted and not any(_DELIVERY_LINE.match(chunk.text[s:e].strip()) for s, e in out):
         out += _date_lines(chunk)
     return out
 

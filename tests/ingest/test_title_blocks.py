@@ -13,6 +13,7 @@ from ingest.clean import clean_text
 from ingest.document import make_document
 from ingest.metadata import extract_metadata
 from ingest.overrides import apply_overrides, read_sidecar, sidecar_for
+from ingest.structure import parse_sections
 
 NATIONAL = """政府工作报告
 ——2025 年 3 月 5 日在第十四届全国人民代表大会第三次会议上
@@ -96,3 +97,25 @@ def test_bad_sidecar_is_an_input_error(tmp_path: Path) -> None:
     sidecar_for(report).write_text(json.dumps({"bodee": "x"}), encoding="utf-8")
     with pytest.raises(InputFileError, match="unknown metadata fields"):
         read_sidecar(report)
+
+
+def test_a_delivery_line_in_parentheses_and_a_speaker_without_the_body() -> None:
+    """（2023年2月10日在…会议上） instead of a —— line; '县长 林卫东' without the body's name."""
+    text = clean_text(
+        "北辰县政府工作报告\n（2023年2月10日在北辰县第十八届人民代表大会第二次会议上）\n县长 王明\n各位代表：\n"
+        "现在，我代表县人民政府向大会报告工作。\n一、2022年工作回顾\n全年实现地区生产总值328.6亿元。\n"
+        "二、2023年工作安排\n力争增长6%。"
+    )
+    meta = extract_metadata(text)
+    assert (meta.body, meta.date, meta.speaker_role, meta.speaker) == ("北辰县", "2023-02-10", "县长", "王明")
+    assert meta.meeting == "北辰县第十八届人民代表大会第二次会议"
+    assert parse_sections(text)[0].heading_path == ("北辰县政府工作报告",)  # the header has its title
+
+
+def test_a_review_of_the_past_three_years_covers_them() -> None:
+    text = clean_text(
+        "——2023年1月6日在东丽镇第十九届人民代表大会第三次会议上\n镇长 王明\n一、过去三年及2022年工作回顾\n"
+        "三年来成绩显著。\n二、2023年工作安排\n力争增长6%。"
+    )
+    meta = extract_metadata(text)
+    assert meta.years_reviewed == (2020, 2021, 2022) and meta.years_planned == (2023,)
