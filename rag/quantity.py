@@ -6,9 +6,11 @@ Pure and rule-based, used by ``rag.extractive`` to score and gate clauses:
   with a number of that measure (2所, 1.2万人), not with any figure (10栋, 1006万元). 个 names no kind;
 * a quantity kind that only a clause naming it can answer: a price (门票价格, ticket price) needs a
   price (票价, 收费, 免费, 元/人); a per-capita figure (人均, per capita) needs 人均 on the asked metric
-  (人均地区生产总值, not 地区生产总值, nor 人均可支配收入 when GDP is asked). A clause without it is no
-  answer, however well it matches the rest of the question (the park's visitor numbers for its ticket
-  price, total GDP for GDP per capita).
+  (人均地区生产总值, not 地区生产总值, nor 人均可支配收入 when GDP is asked); an amount or a count (总额,
+  人口, 多少亿元, how many, population) needs a figure with a unit other than %, unless the question asks
+  a rate or a change. A clause without it is no answer, however well it matches the rest of the
+  question (the park's visitor numbers for its ticket price, total GDP for GDP per capita, R&D
+  intensity 1.9% for total R&D spending).
 """
 
 from __future__ import annotations
@@ -69,7 +71,24 @@ PER_CAPITA = Kind(
     re.compile(r"人均|\bper[\s-]*capita\b|\bper\s+(?:person|head|resident|inhabitant)\b", re.IGNORECASE),
     re.compile(r"人均"),
 )
-KINDS: tuple[Kind, ...] = (PRICE, PER_CAPITA)
+# An amount or a count (a total, a population, 多少亿元, how many), not a rate: a clause whose only
+# figures are percentages (研发经费投入强度1.9%, 参保率95%) does not state it.
+_RATE_ASK = (
+    r"率|比例|比重|占比|增长|增速|增幅|涨幅|下降|提高|降低|百分|几成"
+    r"|\b(?:percent\w*|rates?|ratios?|shares?|proportion|growth|grow\w*|rise|rose|fall|fell|increase\w*"
+    r"|decrease\w*|drop\w*|up|down|change\w*)\b"
+)
+AMOUNT = Kind(
+    "amount",
+    re.compile(
+        rf"^(?!.*(?:{_RATE_ASK})).*(?:人口|多少\s*(?:亿|万|千)?\s*(?:元|人|户|吨)"
+        r"|\bpopulation\b|\bhow\s+many\b|\bin\s+total\b)",
+        re.IGNORECASE | re.DOTALL,
+    ),
+    # a number with any unit but a percentage (240小时, 7.8亿元, 685家), not a year (2022年)
+    re.compile(r"(?<![\d.])(?!(?:19|20)\d{2}\s*年)\d+(?:\.\d+)?\s*(?:亿|万|千|百)?\s*[\u4e00-\u9fffA-Za-z]"),
+)
+KINDS: tuple[Kind, ...] = (PRICE, PER_CAPITA, AMOUNT)
 _GAP = r"[^，,。；;、：:\s]{0,4}?"  # 人均 and its metric within a few characters of one phrase
 
 

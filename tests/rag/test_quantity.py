@@ -81,7 +81,11 @@ def test_has_asked_number_any_figure_when_no_measure_is_named() -> None:
         ("西青区2021年地区生产总值是多少？", []),
         ("武林园门票收入是多少？", []),  # revenue, not a price
         ("精武镇2019年投入多少钱建设民心工程？", []),  # an amount, not a price
-        ("How many tickets did the park sell?", []),
+        ("How many tickets did the park sell?", ["amount"]),  # a count: a percentage does not answer it
+        ("东丽县2022年全社会研发经费投入总额是多少亿元？", ["amount"]),
+        ("What was Dongli County's resident population at the end of 2022?", ["amount"]),
+        ("东丽县2022年研发经费投入强度是多少？", []),
+        ("How much did the population grow in 2022?", []),  # a change: a percentage answers it
         ("Which office is in charge of the park?", []),
         ("2019年精武镇税收收入是多少？", []),
     ],
@@ -172,3 +176,9 @@ def test_english_measures_come_from_the_glossary() -> None:
     assert named_measures(ask("How many cars did the county export?")) == {"出口"}
     assert named_measures(ask("What was the value of imports and exports?")) == {"进出口"}
     assert named_measures(ask("How much grain did the county produce?")) == frozenset()
+
+
+def test_a_percentage_does_not_state_an_amount() -> None:
+    q = ask("东丽县2022年全社会研发经费投入总额是多少亿元？")
+    assert missing_kinds(q, "全社会研发经费投入强度达到1.9%") == ["amount"]
+    assert missing_kinds(q, "全社会研发经费投入总额7.8亿元，投入强度1.9%") == []
