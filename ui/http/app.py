@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
@@ -198,6 +199,35 @@ def viewer_response(service: Any, doc_id: str, query: Any, back: str) -> Respons
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
 
+# what govqa keeps in its data folder besides the upload folder (also blocked before it exists)
+DATA_ENTRIES = (
+    "index",
+    "models",
+    "milvus",
+    "backups",
+    "feedback.sqlite",
+    "feedback.sqlite-wal",
+    "feedback.sqlite-shm",
+    "feedback.sqlite-journal",
+)
+
+
+def blocked_paths(settings: Settings, uploads: Path) -> list[str]:
+    """Where Gradio may never read a file from: everything in the data folder but the upload folder
+    (the index, the models, the feedback), the models and index wherever they are, and any other entry
+    the data folder holds. Blocking the whole data folder blocked the uploads too (no UI upload could
+    be ingested)."""
+    data = settings.data_dir.resolve()
+    uploads = uploads.resolve()
+    found = {data / name for name in DATA_ENTRIES}
+    if data.is_dir():
+        found |= {p.resolve() for p in data.iterdir()}
+    found |= {settings.resolved_models_dir.resolve(), settings.index_dir.resolve()}
+    if not uploads.is_relative_to(data):
+        found.add(data)
+    return sorted(str(p) for p in found if p != uploads and not uploads.is_relative_to(p))
+
+
 def mount_ui(app: FastAPI, service: Any) -> bool:
     """Mount the Gradio UI at /ui if ``ui.web.app`` provides ``build_ui``; False (logged) if not.
 
@@ -215,14 +245,14 @@ def mount_ui(app: FastAPI, service: Any) -> bool:
 
     ctx: ApiContext = app.state.govqa
     settings = ctx.settings
-    use_folder(settings.data_dir / "ui-uploads")  # govqa's own, so leftovers can be swept
+    uploads = use_folder(settings.data_dir / "ui-uploads")  # govqa's own, so leftovers can be swept
     blocks = build_ui(service, access=ctx.access, jobs=ctx.jobs, feedback=ctx.feedback)
     gr.mount_gradio_app(
         app,
         blocks,
         path=UI_PATH,
         allowed_paths=[],
-        blocked_paths=[str(settings.data_dir.resolve())],
+        blocked_paths=blocked_paths(settings, uploads),
         max_file_size=int(settings.max_upload_mb * 1024 * 1024),
         show_error=False,
         footer_links=[],

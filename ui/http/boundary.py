@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import ipaddress
+import json
 import logging
 import re
 from typing import Any
@@ -30,6 +31,39 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # a Gradio file value naming a URL: Gradio would download it (unbounded) before any handler runs
 _URL_FILE = re.compile(rb'"(?:path|url)"\s*:\s*"\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//')
+_URL_PATH = re.compile(r"\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//")
+
+
+def without_file_urls(body: bytes) -> bytes | None:
+    """A Gradio event body with the ``url`` of every file value dropped; None when a file's ``path`` is
+    itself a URL (Gradio would fetch it) or the body is not JSON and names a URL as a file.
+
+    Gradio's page sends an uploaded file as ``{"path": <upload folder path>, "url": <this server's
+    /gradio_api/file= route>, …}``; only the path is needed (the handlers read the upload folder only),
+    and a url is what Gradio would download. Anything else in the body is kept as sent."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None if _URL_FILE.search(body) else body
+    changed = False
+
+    def walk(node: Any) -> bool:
+        nonlocal changed
+        if isinstance(node, dict):
+            if isinstance(node.get("path"), str) and _URL_PATH.match(node["path"]):
+                return False
+            if "url" in node and ("path" in node or isinstance(node.get("meta"), dict)):
+                node.pop("url")
+                changed = True
+            return all(walk(v) for v in node.values())
+        if isinstance(node, list):
+            return all(walk(v) for v in node)
+        return True
+
+    if not walk(data):
+        return None
+    return json.dumps(data, ensure_ascii=False).encode() if changed else body
+
 
 LOGIN_PATH = "/login"
 LOGOUT_PATH = "/logout"
@@ -181,12 +215,15 @@ class UiGate:
                         scope, receive, send, 413, "payload_too_large", "the request body is too large"
                     )
                     return
-                if _URL_FILE.search(body):
+                cleaned = without_file_urls(body)
+                if cleaned is None:
                     await refuse(
                         scope, receive, send, 400, "bad_request", "files are uploaded, never fetched by URL"
                     )
                     return
-                receive = _replay(body, receive)
+                if cleaned is not body:
+                    scope = _with_length(scope, len(cleaned))
+                receive = _replay(cleaned, receive)
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
@@ -211,6 +248,12 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
             return None
         if not message.get("more_body"):
             return body
+
+
+def _with_length(scope: Scope, length: int) -> Scope:
+    """``scope`` with its content-length set to ``length`` (the body was rewritten)."""
+    headers = [(k, v) for k, v in scope.get("headers", ()) if k.lower() != b"content-length"]
+    return {**scope, "headers": [*headers, (b"content-length", str(length).encode())]}
 
 
 def _replay(body: bytes, original: Receive) -> Receive:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -184,3 +185,43 @@ def test_cors_allows_only_the_allowlist(make_api: MakeApi) -> None:
 def test_no_cors_headers_without_an_allowlist(client: TestClient) -> None:
     r = client.post("/v1/ask", json=QUESTION, headers={"Origin": "https://gov.example.cn"})
     assert "access-control-allow-origin" not in r.headers
+
+
+def test_file_values_lose_their_url_and_a_url_path_is_refused() -> None:
+    """Gradio's page sends an uploaded file with a url of this server's file route: dropped (only the
+    upload-folder path is used); a file whose path is a URL would be fetched: refused."""
+    import json
+
+    from ui.http.boundary import without_file_urls
+
+    upload = {
+        "path": "/data/ui-uploads/ab/测试镇.pdf",
+        "url": "http://127.0.0.1:8000/ui/gradio_api/file=/data/ui-uploads/ab/测试镇.pdf",
+        "meta": {"_type": "gradio.FileData"},
+    }
+    body = json.dumps({"data": [[upload], "all", "all", "all"], "fn_index": 3}).encode()
+    cleaned = without_file_urls(body)
+    assert cleaned is not None
+    value = json.loads(cleaned)["data"][0][0]
+    assert "url" not in value and value["path"] == upload["path"]
+    remote = json.dumps({"data": [[{"path": "https://evil.example/x.pdf", "meta": {}}]]}).encode()
+    assert without_file_urls(remote) is None
+    assert without_file_urls(b'{"data": ["plain text"]}') == b'{"data": ["plain text"]}'  # untouched
+    assert without_file_urls(b'not json "url": "//evil.example/x"') is None
+
+
+def test_gradio_may_read_the_upload_folder_but_nothing_else_of_the_data_folder(tmp_path: Path) -> None:
+    from govqa.settings import Settings
+    from ui.http.app import blocked_paths
+
+    data = tmp_path / "data"
+    (data / "index").mkdir(parents=True)
+    (data / "notes.txt").write_text("x", encoding="utf-8")
+    uploads = data / "ui-uploads"
+    uploads.mkdir()
+    blocked = blocked_paths(Settings(data_dir=data, _env_file=None), uploads)  # type: ignore[call-arg]
+    assert str(uploads.resolve()) not in blocked and str(data.resolve()) not in blocked
+    for name in ("index", "models", "feedback.sqlite", "notes.txt"):
+        assert str((data / name).resolve()) in blocked
+    elsewhere = blocked_paths(Settings(data_dir=data, _env_file=None), tmp_path / "up")  # type: ignore[call-arg]
+    assert str(data.resolve()) in elsewhere  # uploads outside it: the whole data folder is blocked
