@@ -216,11 +216,14 @@ def _wire_chat(demo: gr.Blocks, h: Handlers, ask: AskTab) -> None:
     chat_out = [ask.chatbot, chat_state, history, ask.question, turns, saved, ask.conversations]
     opened = [ask.chatbot, chat_state, history, turns, conversation_id, saved, ask.conversations]
     respond = chats.answering(h.respond)
+    # every session's answers run at once (the service bounds the CPU work): Gradio's default of one
+    # at a time for all users queued every question behind the one being answered
+    answering = {**PRIVATE, "concurrency_limit": None, "concurrency_id": "answer"}
     asking = [
-        ask.question.submit(respond, chat_in, chat_out, **PRIVATE),
-        ask.send.click(respond, chat_in, chat_out, **PRIVATE),
+        ask.question.submit(respond, chat_in, chat_out, **answering),
+        ask.send.click(respond, chat_in, chat_out, **answering),
         ask.examples.click(h.pick_example, [ask.examples, example_list], ask.question, **PRIVATE).then(
-            respond, chat_in, chat_out, **PRIVATE
+            respond, chat_in, chat_out, **answering
         ),
     ]
     # opening another conversation stops an answer still being written into the one left

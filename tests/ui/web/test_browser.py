@@ -11,6 +11,7 @@ answer. Screenshots go to var/screenshots/. The whole page may only talk to
 from __future__ import annotations
 
 import http.server
+import logging
 import shutil
 import socket
 import threading
@@ -172,12 +173,26 @@ def assert_readable(locator: Any) -> None:
 
 
 def ask(page: Any, question: str) -> Any:
-    """Type ``question`` into the chat, press Enter, wait for the final answer; the last answer box."""
+    """Type ``question`` into the chat, press Enter, wait for the final answer; the last answer box.
+
+    On a loaded machine the first question of a page sometimes never started: Gradio ran the answer
+    event one at a time for all sessions (its default concurrency limit of 1), so one stuck answer held
+    every later one (reproduced with two busy loops beside these tests; fixed in ui.web.app). As a guard
+    the page is reloaded and the question asked once more, logged as a warning; a second miss fails."""
     box = page.locator("#gq-question textarea")
-    box.fill(question)
-    box.press("Enter")
     user = page.locator("#gq-chat .message-row.user-row").filter(has_text=question)
-    user.last.wait_for()
+    for attempt in (1, 2):
+        box.fill(question)
+        box.press("Enter")
+        try:
+            user.last.wait_for()
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+            logging.getLogger(__name__).warning("question did not start in the page; reloading: %s", question)
+            page.reload()
+            box.wait_for()
     answer = page.locator("#gq-chat .gq-answer").last
     page.wait_for_function(
         "() => { const a = [...document.querySelectorAll('#gq-chat .gq-answer')].pop();"
