@@ -45,3 +45,17 @@ def figure_years(text: str) -> set[int]:
     (比2016年), starting points (2018年以来) and the end of a span (2024-2026年)."""
     blanked = _BASE_YEAR.sub(lambda m: " " * len(m.group()), text)
     return {int(y) for y in _FIGURE_YEAR.findall(blanked)}
+
+
+# a count of years written out: 三 (过去三年), 两, 十, or 1–2 digits (not a year like 2022)
+COUNT = r"[一二两三四五六七八九十]|(?<!\d)\d{1,2}(?!\d)"
+_COUNTS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
+
+
+def count_of(token: str) -> int:
+    """三 → 3, 两 → 2, 12 → 12; 0 for anything else."""
+    return int(token) if token.isdigit() else _COUNTS.get(token, 0)
+
+
+# a date as reports write it: 2023年2月10日 (groups: year, month, day)
+DATE = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"

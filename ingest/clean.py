@@ -190,7 +190,7 @@ def _continues(line: str, physical: str, nxt: str, wrap: int | None) -> bool:
         return full and _is_label(nxt) and len(nxt) <= _HEADING_TAIL_MAX and not _starts_block(nxt)
     if _starts_block(nxt):
         return False
-    if line == physical and not full and is_numbered_title(line):
+    if line == physical and not full and numbered_title(line):
         return False  # "2.聚焦城市更新，提升城区品质": a numbered heading on a line of its own
     if _DELIVERY.match(line):
         return not line.endswith("上") and _is_label(nxt)
@@ -203,19 +203,22 @@ def _continues(line: str, physical: str, nxt: str, wrap: int | None) -> bool:
     return full or not _is_label(line)
 
 
-_NUMBERED = re.compile(r"^\d{1,2}[.．、](?!\d)\s*\S")
+_NUMBERED = re.compile(r"^(\d{1,2})[.．、](?!\d)\s*\S")
 
 
-def is_numbered_title(line: str) -> bool:
-    """``1.经济发展稳中向好`` / ``2.聚焦城市更新，提升城区品质``: a numbered heading, short, with no sentence
-    in it (not ``1.完成税收4.36亿元。``)."""
-    return (
-        bool(_NUMBERED.match(line))
-        and display_width(line) < _LABEL_MAX_WIDTH
-        and not _SENTENCE_INSIDE.search(line)
-        and not _CLAUSE_END.search(line)
-        and not _COLON_END.search(line)
-    )
+def numbered_title(line: str) -> int:
+    """The number of ``1.经济发展稳中向好`` / ``2.聚焦城市更新，提升城区品质``, a numbered heading: short,
+    with no sentence in it (not ``1.完成税收4.36亿元。``); 0 when the line is none."""
+    m = _NUMBERED.match(line)
+    if (
+        m is None
+        or display_width(line) >= _LABEL_MAX_WIDTH
+        or _SENTENCE_INSIDE.search(line)
+        or _CLAUSE_END.search(line)
+        or _COLON_END.search(line)
+    ):
+        return 0
+    return int(m.group(1))
 
 
 def _starts_block(line: str) -> bool:

@@ -27,15 +27,14 @@ import re
 
 from govqa import levels
 from govqa.types import DocumentMeta
-from govqa.years import figure_years
+from govqa.years import COUNT, DATE, count_of, figure_years
 from ingest.structure import LEVEL_PART, parse_sections
 
 log = logging.getLogger(__name__)
 
 _FRONT_LINES = 20  # the front matter is within the first lines of a report
-_DATE = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
-_DELIVERY = re.compile(rf"——\s*{_DATE}|[(（]\s*{_DATE}\s*在")  # ——2023年2月10日在… / （2023年2月10日在…）
-_DATE_ALONE = re.compile(rf"^[(（]?{_DATE}[)）]?$")  # a date line alone under the title
+_DELIVERY = re.compile(rf"——\s*{DATE}|[(（]\s*{DATE}\s*在")  # ——2023年2月10日在… / （2023年2月10日在…）
+_DATE_ALONE = re.compile(rf"^[(（]?{DATE}[)）]?$")  # a date line alone under the title
 _MEETING = re.compile(r"日\s*在(.+?会议)上?[)）]?$")
 _BODY_UNIT = rf"(?:{levels.NATIONAL_BODY}|[\u4e00-\u9fff]{{1,12}}?(?:{levels.SUFFIX_PATTERN}))"
 _SPEAKER = re.compile(
@@ -53,10 +52,7 @@ _YEAR = re.compile(r"(\d{4})\s*年")
 _REVIEW = re.compile(r"回顾|总结|过去|以来")
 _PLAN = re.compile(r"安排|计划|目标|任务|重点工作|今后|展望")
 # 过去五年 / 过去三年及2022年 / 今后五年: a heading about several years (a count, not a year like 2022年)
-_SPAN_YEARS = re.compile(
-    r"(?:过去|今后|未来|近)(?:的)?(?P<n>[一二两三四五六七八九十]|(?<!\d)\d{1,2})\s*年|五年"
-)
-_COUNTS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
+_SPAN_YEARS = re.compile(rf"(?:过去|今后|未来|近)(?:的)?(?P<n>{COUNT})\s*年|五年")
 
 
 def _span_years(heading: str) -> int:
@@ -67,7 +63,7 @@ def _span_years(heading: str) -> int:
     n = m.group("n")
     if n is None:
         return 5
-    return int(n) if n.isdigit() else _COUNTS.get(n, 0)
+    return count_of(n)
 
 
 _SECOND_HALF = 7  # a report delivered from July on reviews its own year

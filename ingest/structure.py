@@ -28,7 +28,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from ingest.clean import is_heading_line, is_numbered_title
+from ingest.clean import is_heading_line, numbered_title
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,6 @@ _NUMERALS = "一二三四五六七八九十"
 _PART = re.compile(rf"([{_NUMERALS}]{{1,3}})、")
 _CHAPTER = re.compile(rf"第([{_NUMERALS}]{{1,3}})部分")  # 第一部分 2022年工作回顾: above 一、 in city reports
 _SECTION = re.compile(rf"[（(]([{_NUMERALS}]{{1,3}})[)）]")
-_ITEM = re.compile(r"(\d{1,2})[.．、]")  # 1.经济发展稳中向好: a section in a 第一部分 with no 一、 in it
 _SENTENCE_END = re.compile(r"[。！？!?]")
 _DELIVERY = re.compile(
     r"(?:——|[(（]\s*(?=\d{4}\s*年)).{0,30}\d{4}年.*(?:会议|大会)"
@@ -135,14 +134,9 @@ def _find_headings(lines: list[_Line]) -> list[_Heading]:
             if heading and n == last_part + 1:
                 last_part = n
                 headings.append(_Heading(heading[0], LEVEL_SECTION, i, heading[1]))
-        elif (
-            last_chapter
-            and last_part <= 0
-            and (m := _ITEM.match(line.text))
-            and is_numbered_title(line.text)
-            and int(m.group(1)) == -last_part + 1
-        ):
-            last_part = -int(m.group(1))  # numbered items stand in for 一、 (negative: not mixed with it)
+        elif last_chapter and last_part <= 0 and (k := numbered_title(line.text)) == -last_part + 1:
+            # 1.经济发展稳中向好 in a 第一部分 with no 一、: the numbered headings stand in for 一、
+            last_part = -k  # (negative: never mixed with 一、 numbering)
             headings.append(_Heading(line.text, LEVEL_SECTION, i, line.end))
         elif m := _PART.match(line.text):
             n = _numeral(m.group(1))

@@ -9,6 +9,7 @@ quotes the reports verbatim, so every claim is a quote.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import re
 from collections.abc import Callable, Sequence
@@ -96,10 +97,18 @@ _ASKS_LIST = re.compile(
 )
 
 
-def _introduces_list(text: str, end: int) -> bool:
-    """Whether the clause ending at ``end`` is followed by "：" and a list (items, a table or the chunk's end)."""
-    rest = text[end : end + 2].lstrip(" \t")
-    return rest[:1] in ("：", ":")
+@functools.lru_cache(maxsize=1024)
+def _asks_list(question: str) -> bool:
+    """The question asks for several things (read once per question, not per clause)."""
+    return _ASKS_LIST.search(question) is not None
+
+
+def _colon_after(text: str, end: int) -> int:
+    """Where the "：" that closes the clause ending at ``end`` stands ("…目标是："), -1 when none does."""
+    at = end
+    while at < len(text) and text[at] in " \t":
+        at += 1
+    return at if at < len(text) and text[at] in "：:" else -1
 
 
 def _unit(text: str, idx: int, start: int, end: int, lead: str = "") -> Unit:
@@ -203,7 +212,7 @@ def score_unit(info: QuestionInfo, unit: Unit, passage: Passage, prior: float, w
         f["kind_missing"] = 1.0  # asked for a price or a per-capita figure; the clause states none
     if rival_measure(info, text):
         f["measure_conflict"] = 1.0  # asked for exports; the clause's figure is production
-    if _ASKS_LIST.search(info.text) and _introduces_list(passage.chunk.text, unit.end):
+    if _asks_list(info.text) and _colon_after(passage.chunk.text, unit.end) >= 0:
         f["list"] = 1.0  # "主要预期目标是：" for "what are the main targets": the list comes with it
     score = (
         w.list * f.get("list", 0.0)
@@ -319,10 +328,8 @@ def with_its_list(text: str, start: int, end: int) -> int:
     says nothing ("主要预期目标是："). What follows it is taken up to the list's end: the table right under
     it (its | rows), or its ；-separated items to the sentence end. ``end`` unchanged otherwise (and when
     the list is in the next chunk: ``opening_table``)."""
-    after = end
-    while after < len(text) and text[after] in " \t":
-        after += 1
-    if after >= len(text) or text[after] not in "：:":
+    after = _colon_after(text, end)
+    if after < 0:
         return end
     table = opening_table(text[after + 1 :])
     if table is not None:
@@ -338,7 +345,8 @@ def with_its_list(text: str, start: int, end: int) -> int:
 
 def ends_with_lead(text: str, end: int) -> bool:
     """Whether the clause ending at ``end`` introduces what comes after the chunk ("…目标是：" last)."""
-    return text[end:].strip() in ("：", ":")
+    after = _colon_after(text, end)
+    return after >= 0 and not text[after + 1 :].strip()
 
 
 def opening_table(text: str) -> tuple[int, int] | None:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from govqa.types import Chunk
+from govqa.years import DATE
 from rag.question import QuestionInfo
 from rag.scope import DocInfo
 
@@ -89,7 +90,7 @@ def answer_spans(wanted: Sequence[str], chunk: Chunk) -> list[tuple[int, int]]:
     return out
 
 
-_DATE_ALONE = re.compile(r"[(（]?(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日[)）]?")
+_DATE_ALONE = re.compile(rf"[(（]?{DATE}[)）]?")
 
 
 def _date_lines(chunk: Chunk) -> list[tuple[int, int]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from govqa.types import Chunk, DocumentMeta, Filters
-from govqa.years import years_in
+from govqa.years import COUNT, count_of, years_in
 from rag import aliases
 from rag import glossary as g
 from rag.question import QuestionInfo
@@ -216,17 +216,27 @@ def chunk_years(chunk: Chunk) -> set[int]:
 
 # A paragraph's time frame, set by a phrase before the clause: "2021年，我们…" (that year), "五年来，…",
 # "过去五年…", "这是…的五年" (the whole period the report reviews). The last phrase before a clause wins.
-_CN_COUNT = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
 _FRAME = re.compile(
     r"(?P<year>(?:19|20)\d{2})\s*年\s*(?:[，,]|以来|是|我们)"
-    r"|(?P<n1>[一二两三四五六七八九十]|\d{1,2})\s*年(?:来|以来|间|中)(?!\d)"
-    r"|过去(?:的)?(?P<n2>[一二两三四五六七八九十]|\d{1,2})\s*年"
-    r"|这是[^。；\n]{0,40}的(?P<n3>[一二两三四五六七八九十]|\d{1,2})\s*年"
+    rf"|(?P<n1>{COUNT})\s*年(?:来|以来|间|中)(?!\d)"
+    rf"|过去(?:的)?(?P<n2>{COUNT})\s*年"
+    rf"|这是[^。；\n]{{0,40}}的(?P<n3>{COUNT})\s*年"
 )
 
 
-def _count(token: str) -> int:
-    return int(token) if token.isdigit() else _CN_COUNT.get(token, 0)
+@lru_cache(maxsize=4096)
+def _frames(text: str) -> tuple[tuple[int, int, str, int], ...]:
+    """Every time phrase of a chunk's text once: (start, end, "year" | "since" | "span", value)."""
+    out = []
+    for m in _FRAME.finditer(text):
+        if m.group("year"):
+            kind = "since" if m.group().rstrip().endswith("以来") else "year"
+            out.append((m.start(), m.end(), kind, int(m.group("year"))))
+        else:
+            out.append(
+                (m.start(), m.end(), "span", count_of(m.group("n1") or m.group("n2") or m.group("n3")))
+            )
+    return tuple(out)
 
 
 def frame_years(chunk: Chunk, point: int) -> set[int]:
@@ -238,19 +248,17 @@ def frame_years(chunk: Chunk, point: int) -> set[int]:
     """
     text = chunk.text
     para = text.rfind("\n", 0, point) + 1
-    found = None
-    for m in _FRAME.finditer(text, para, point):
-        found = m
+    # the phrases are found once per chunk text (every clause of a passage asks): the last in range
+    found = next((f for f in reversed(_frames(text)) if para <= f[0] and f[1] <= point), None)
     if found is None:
         return set()
-    if found.group("year"):
-        year = int(found.group("year"))
-        if found.group().rstrip().endswith("以来"):  # 2019年以来: that year on to the last one reviewed
-            end = max(chunk.meta.years_reviewed or (year,))
-            return set(range(year, max(year, end) + 1))
-        return {year}
-    n = _count(found.group("n1") or found.group("n2") or found.group("n3") or "")
+    _, _, kind, value = found
+    if kind == "year":
+        return {value}
+    if kind == "since":  # 2019年以来: that year on to the last one reviewed
+        end = max(chunk.meta.years_reviewed or (value,))
+        return set(range(value, max(value, end) + 1))
     last = max(chunk.meta.years_reviewed or chunk.meta.years or (0,))
-    if n <= 0 or not last:
+    if value <= 0 or not last:
         return set()
-    return set(range(last - n + 1, last + 1))
+    return set(range(last - value + 1, last + 1))
