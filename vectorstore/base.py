@@ -1,5 +1,5 @@
 """What every corpus backend shares: the ``Corpus`` interface, input checks, and the backend-neutral
-vector helpers (``embedding_identity``, ``normalise_rows``).
+vector helpers (``embedding_identity``, ``passage_vectors``, ``normalise_rows``).
 
 ``CorpusIndex`` (FAISS + SQLite + BM25 in one folder, ``vectorstore.faiss_corpus``) and ``MilvusCorpus``
 (a Milvus deployment, ``vectorstore.milvus_corpus``) implement ``Corpus``; the ingest pipeline, the hybrid retriever and the service only use this interface.
@@ -36,6 +36,13 @@ def embedding_identity(embedding: Embeddings) -> tuple[str, int]:
             break
     size = getattr(embedding, "size", None)
     return name, size if isinstance(size, int) and size > 0 else 0
+
+
+def passage_vectors(embedding: Embeddings, texts: list[str]) -> np.ndarray:
+    """Normalised float32 rows for passages from any LangChain embeddings (ours: without a list detour)."""
+    if isinstance(embedding, Embedder):
+        return embedding.encode_passages(texts)
+    return normalise_rows(embedding.embed_documents(texts))
 
 
 def normalise_rows(vectors: Any) -> np.ndarray:

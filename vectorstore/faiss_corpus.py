@@ -14,6 +14,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Self
 
@@ -21,7 +22,15 @@ import numpy as np
 
 from govqa.models.embedders import Embedder
 from govqa.types import Chunk, Document, DocumentRecord, Passage
-from vectorstore.base import Allow, check_chunks, chunk_order, embedding_identity, normalise_rows, not_found
+from vectorstore.base import (
+    Allow,
+    check_chunks,
+    chunk_order,
+    embedding_identity,
+    normalise_rows,
+    not_found,
+    passage_vectors,
+)
 from vectorstore.bm25 import BM25Index, get_tokenizer
 from vectorstore.convert import chunk_to_item, row_to_chunk
 from vectorstore.faiss_index import IndexSpec
@@ -82,15 +91,20 @@ class CorpusIndex:
     ) -> Self:
         """Open the index in ``path`` (created if missing and ``create``).
 
-        Raises IndexMismatchError if it was built with another embedding model or dimension,
-        IndexCorruptError if its database cannot be read, NotFoundError if missing and not ``create``.
+        An index built with another embedding model or dimension is re-embedded from its stored texts
+        (once, inside the opening transaction: all or nothing). Raises IndexCorruptError if its database cannot be read, NotFoundError if missing and not ``create``.
         A different ``bm25_tokenizer`` than the stored one re-tokenises the stored chunks (no re-embedding).
         ``index_spec`` picks the faiss index kind (default: exact below 100,000 chunks, then HNSW/IVF).
         """
         get_tokenizer(bm25_tokenizer)  # a bad name fails before anything is touched
         name, dim = embedding_identity(embedder)
         folder = IndexFolder.open(
-            Path(path), model=name, dim=dim, bm25_tokenizer=bm25_tokenizer, create=create
+            Path(path),
+            model=name,
+            dim=dim,
+            bm25_tokenizer=bm25_tokenizer,
+            create=create,
+            reembed=partial(passage_vectors, embedder),
         )
         try:
             store = FaissVectorStore(embedder, folder=folder, index_spec=index_spec)

@@ -14,6 +14,7 @@ import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, Self
 
@@ -26,7 +27,7 @@ from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from govqa.errors import IndexMismatchError
 from govqa.models.embedders import Embedder
-from vectorstore.base import embedding_identity, normalise_rows
+from vectorstore.base import embedding_identity, normalise_rows, passage_vectors
 from vectorstore.faiss_index import AnnIndex, IndexSpec, stored_ids
 from vectorstore.rows import Item, Row, decode_vector, rows_by, select_rows, take_ranked
 from vectorstore.storage import IndexFolder
@@ -198,7 +199,12 @@ class FaissVectorStore(VectorStore):
                 path = self._tmp.name
             name, dim = embedding_identity(embedding)
             folder = IndexFolder.open(
-                Path(path), model=name, dim=dim, bm25_tokenizer=bm25_tokenizer, create=create
+                Path(path),
+                model=name,
+                dim=dim,
+                bm25_tokenizer=bm25_tokenizer,
+                create=create,
+                reembed=partial(passage_vectors, embedding),
             )
         self._folder = folder
         self._vectors = VectorView(folder, index_spec)
@@ -363,9 +369,7 @@ class FaissVectorStore(VectorStore):
             return select_rows(conn, where, params)
 
     def _embed_passages(self, texts: list[str]) -> np.ndarray:
-        if isinstance(self._embedding, Embedder):
-            return self._embedding.encode_passages(texts)
-        return normalise_rows(self._embedding.embed_documents(texts))
+        return passage_vectors(self._embedding, texts)
 
     def _embed_query(self, text: str) -> np.ndarray:
         if isinstance(self._embedding, Embedder):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+import numpy as np
 
 from govqa.errors import IndexCorruptError, IndexMismatchError
 from vectorstore.bm25 import NO_TOKENIZER, TOKENIZER_VERSION, get_tokenizer
@@ -40,6 +43,9 @@ STATEMENTS = (
     )""",
     "CREATE INDEX IF NOT EXISTS documents_source ON documents(source)",
 )
+
+REEMBED_BATCH = 1024  # chunks re-embedded per call while an index moves to another embedder
+Reembed = Callable[[list[str]], np.ndarray]  # passage texts -> one normalised float32 row each
 
 _BUSY = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
 _DAMAGED = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
@@ -84,8 +90,19 @@ def read_meta(conn: sqlite3.Connection) -> Meta:
     return Meta(m["embedding_model"], int(m["dim"]), m["bm25_tokenizer"], int(m["generation"]))
 
 
-def setup(conn: sqlite3.Connection, path: Path, model: str, dim: int, bm25_tokenizer: str | None) -> None:
-    """Create the tables, or check that the stored index fits ``model``/``dim`` (inside a transaction)."""
+def setup(
+    conn: sqlite3.Connection,
+    path: Path,
+    model: str,
+    dim: int,
+    bm25_tokenizer: str | None,
+    reembed: Reembed | None = None,
+) -> None:
+    """Create the tables, or check that the stored index fits ``model``/``dim`` (inside a transaction).
+
+    An index built with another embedder is re-embedded from its stored texts with ``reembed`` (or refused
+    without one): its vectors are never mixed with another model's.
+    """
     for statement in STATEMENTS:
         conn.execute(statement)
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
@@ -118,7 +135,7 @@ def setup(conn: sqlite3.Connection, path: Path, model: str, dim: int, bm25_token
             f"the index at {path} has format version {version}, this govqa reads version {FORMAT_VERSION}: "
             f"re-index with `govqa ingest --reindex` (or delete the folder {path})"
         )
-    _check_model(conn, path, stored_model, stored_dim, model, dim)
+    _check_model(conn, path, stored_model, stored_dim, model, dim, reembed)
     if bm25_tokenizer is not None and stored_tokenizer != (bm25_tokenizer, str(TOKENIZER_VERSION)):
         _retokenize(conn, path, bm25_tokenizer)
 
@@ -128,20 +145,64 @@ def _dims(dim: int) -> str:
 
 
 def _check_model(
-    conn: sqlite3.Connection, path: Path, stored_model: str, stored_dim: int, model: str, dim: int
+    conn: sqlite3.Connection,
+    path: Path,
+    stored_model: str,
+    stored_dim: int,
+    model: str,
+    dim: int,
+    reembed: Reembed | None,
 ) -> None:
     same_dim = not (dim and stored_dim) or dim == stored_dim
     if stored_model == model and same_dim:
         return
     if conn.execute("SELECT count(*) FROM items").fetchone()[0] == 0:  # nothing embedded yet: adopt
-        conn.execute("UPDATE meta SET value = ? WHERE key = 'embedding_model'", (model,))
-        conn.execute("UPDATE meta SET value = ? WHERE key = 'dim'", (str(dim),))
+        _set_model(conn, model, dim)
+        return
+    if reembed is not None:
+        _reembed(conn, path, stored_model, model, reembed)
         return
     raise IndexMismatchError(
         f"the index at {path} was built with embedding model {stored_model!r} ({_dims(stored_dim)}), "
         f"but the configured model is {model!r} ({_dims(dim)}). Re-index with `govqa ingest --reindex` "
         f"(or delete the folder {path} and ingest again), or set GOVQA_EMBEDDING_MODEL={stored_model!r}"
     )
+
+
+def _set_model(conn: sqlite3.Connection, model: str, dim: int) -> None:
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'embedding_model'", (model,))
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'dim'", (str(dim),))
+
+
+def _reembed(conn: sqlite3.Connection, path: Path, stored_model: str, model: str, reembed: Reembed) -> None:
+    """Every stored chunk's vector from its ``index_text`` with the new embedder, in this transaction:
+    a failure part-way rolls everything back, so the index keeps the old model's vectors whole."""
+    rows = conn.execute("SELECT fid, index_text FROM items ORDER BY fid").fetchall()
+    log.warning(
+        "the index at %s was built with embedding model %r; re-embedding its %d chunks with %r",
+        path,
+        stored_model,
+        len(rows),
+        model,
+    )
+    dim = 0
+    for start in range(0, len(rows), REEMBED_BATCH):
+        part = rows[start : start + REEMBED_BATCH]
+        vectors = np.ascontiguousarray(reembed([text for _, text in part]), dtype="<f4")
+        if vectors.ndim != 2 or vectors.shape[0] != len(part) or not np.all(np.isfinite(vectors)):
+            raise IndexMismatchError(
+                f"re-embedding the index at {path} with {model!r} gave {vectors.shape} vectors for "
+                f"{len(part)} chunks; nothing was changed"
+            )
+        if dim and vectors.shape[1] != dim:
+            raise IndexMismatchError(f"{model!r} gave vectors of {vectors.shape[1]} and {dim} dimensions")
+        dim = vectors.shape[1]
+        conn.executemany(
+            "UPDATE items SET vector = ? WHERE fid = ?",
+            ((vector.tobytes(), fid) for vector, (fid, _) in zip(vectors, part, strict=True)),
+        )
+    _set_model(conn, model, dim)
+    conn.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'generation'")
 
 
 def _retokenize(conn: sqlite3.Connection, path: Path, name: str) -> None:

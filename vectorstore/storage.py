@@ -77,9 +77,19 @@ class IndexFolder:
     # --- opening -------------------------------------------------------------------------------------
     @classmethod
     def open(
-        cls, path: Path, *, model: str, dim: int, bm25_tokenizer: str | None, create: bool = True
+        cls,
+        path: Path,
+        *,
+        model: str,
+        dim: int,
+        bm25_tokenizer: str | None,
+        create: bool = True,
+        reembed: schema.Reembed | None = None,
     ) -> IndexFolder:
-        """Open (or create) the index in ``path``; ``bm25_tokenizer=None`` keeps the stored one."""
+        """Open (or create) the index in ``path``; ``bm25_tokenizer=None`` keeps the stored one.
+
+        An index built with another embedding model is re-embedded with ``reembed`` (refused without it).
+        """
         path = Path(path)
         if (path / "index.pkl").exists():
             raise IndexMismatchError(
@@ -99,7 +109,7 @@ class IndexFolder:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("BEGIN IMMEDIATE")
             try:
-                schema.setup(conn, path, model, dim, bm25_tokenizer)
+                schema.setup(conn, path, model, dim, bm25_tokenizer, reembed)
                 folder._load_meta(conn)
                 conn.execute("COMMIT")
             finally:

@@ -185,20 +185,36 @@ class CorpusContract:
         with self.open_corpus(tmp_path / "idx") as index:
             assert len(index.all_chunks()) == 3
 
-    def test_other_embedding_model_is_refused(self, tmp_path: Path) -> None:
+    def test_other_embedding_model_never_mixes_vectors(self, tmp_path: Path) -> None:
+        """Opened with another embedder, an index either re-embeds every chunk with it
+        (``REEMBEDS``) or refuses, naming both models; never holds vectors of two models."""
         path = tmp_path / "idx"
         with self.open_corpus(path) as index:
-            store(index, "a", REPORT_A, "精武镇")
+            stored = store(index, "a", REPORT_A, "精武镇") + store(index, "b", REPORT_B, "西青区")
         other = HashingEmbedder(64)
         other.name = "other-model"
         for embedder, names in (
             (HashingEmbedder(32), ("fake-64", "fake-32")),
             (other, ("fake-64", "other-model")),
+            (EMBEDDER, ("other-model", "fake-64")),
         ):
-            with pytest.raises(IndexMismatchError) as e:
-                self.open_corpus(path, embedder)
-            assert all(n in str(e.value) for n in names), str(e.value)
-            self.check_mismatch_message(str(e.value), path)
+            if not self.REEMBEDS:
+                if embedder is EMBEDDER:
+                    continue
+                with pytest.raises(IndexMismatchError) as e:
+                    self.open_corpus(path, embedder)
+                assert all(n in str(e.value) for n in names), str(e.value)
+                self.check_mismatch_message(str(e.value), path)
+                continue
+            with self.open_corpus(path, embedder) as index:
+                assert index.stats()["dim"] == embedder.dim
+                assert index.all_chunks() == stored
+                for chunk in stored:  # each chunk is found by its own text in the new space
+                    (hit,) = index.dense_search(embedder.encode_passages([chunk.embed_text])[0], 1)
+                    assert hit.chunk.chunk_id == chunk.chunk_id and hit.scores["dense"] > 0.999
+                self.check_consistent(index)
+
+    REEMBEDS = False  # whether the backend re-embeds an index opened with another embedder
 
     def check_mismatch_message(self, message: str, path: Path) -> None:
         """Backend-specific advice in the "other embedding model" error (none by default)."""

@@ -78,11 +78,18 @@ def test_bad_metadata_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
         assert len(store) == 0 and store.get_by_ids([hashlib.sha256(b"a").hexdigest()]) == []
 
 
-def test_other_model_is_refused(tmp_path: Path) -> None:
+def test_another_model_re_embeds_the_stored_texts(tmp_path: Path) -> None:
     with FaissVectorStore(HashingEmbedder(64), tmp_path) as store:
         store.add_texts(TEXTS)
-    with pytest.raises(IndexMismatchError, match=r"fake-64.*fake-32"):
-        FaissVectorStore(HashingEmbedder(32), tmp_path)
+    other = HashingEmbedder(32)
+    with FaissVectorStore(other, tmp_path) as store:
+        assert store.folder.model == "fake-32" and store.folder.dim == 32
+        for text in TEXTS:
+            ((doc, score),) = store.similarity_search_with_score(text, k=1)
+            assert doc.page_content == text and score > 0.999
+    assert (
+        json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))["embedding_model"] == "fake-32"
+    )
 
 
 def test_pickled_langchain_index_is_refused(tmp_path: Path) -> None:

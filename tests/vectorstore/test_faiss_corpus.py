@@ -27,6 +27,8 @@ def assert_in_step(index: CorpusIndex) -> None:
 
 
 class TestFaissCorpus(CorpusContract):
+    REEMBEDS = True
+
     def open_corpus(self, path: Path, embedder: HashingEmbedder = EMBEDDER) -> CorpusIndex:
         return CorpusIndex.open(path, embedder, bm25_tokenizer="bigram")
 
@@ -36,6 +38,30 @@ class TestFaissCorpus(CorpusContract):
 
     def check_mismatch_message(self, message: str, path: Path) -> None:
         assert "govqa ingest --reindex" in message and str(path) in message
+
+
+def test_a_reembedding_that_fails_part_way_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "idx"
+    with CorpusIndex.open(path, EMBEDDER, bm25_tokenizer="bigram") as index:
+        store(index, "a", REPORT_A, "精武镇")
+        before = (_stats(index), index.dense_search(EMBEDDER.encode_queries(["税收"])[0], 3))
+
+    class Broken(HashingEmbedder):
+        def __init__(self) -> None:
+            super().__init__(64)
+            self.name = "broken-model"
+
+        def _encode(self, texts, *, is_query):  # type: ignore[no-untyped-def]
+            raise RuntimeError("model crashed")
+
+    with pytest.raises(RuntimeError, match="model crashed"):
+        CorpusIndex.open(path, Broken(), bm25_tokenizer="bigram")
+    with CorpusIndex.open(path, EMBEDDER, bm25_tokenizer="bigram") as index:
+        assert (_stats(index), index.dense_search(EMBEDDER.encode_queries(["税收"])[0], 3)) == before
+
+
+def _stats(index: CorpusIndex) -> dict[str, object]:
+    return {k: v for k, v in index.stats().items() if k != "disk_bytes"}  # the WAL file comes and goes
 
 
 @pytest.fixture
