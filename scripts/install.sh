@@ -43,6 +43,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   # torch==2.13.0 is pinned: a CPU build (the plain name would pull a multi-GB CUDA build)
   .venv/bin/python -m pip install -q -e '.[dev,baseline]'
-  touch "$stamp"
+  touch -r pyproject.toml "$stamp"  # pyproject's own time: an edit made during the install still counts
 fi
 echo "govqa installed in .venv ($(.venv/bin/python --version))"
