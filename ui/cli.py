@@ -215,11 +215,12 @@ def models_prepare(
     ] = False,
 ) -> None:
     """Build the embedding model and tokenizer files from installed packages (idempotent, offline)."""
+    from govqa.models.embedders import embedding_backend
     from govqa.models.prepare import prepare_models
     from rag.llm.local_model import prepare_llm
 
     settings = _settings()
-    paths = prepare_models(settings.resolved_models_dir, onnx_int8=settings.embedding_backend == "onnx-int8")
+    paths = prepare_models(settings.resolved_models_dir, onnx_int8=embedding_backend(settings) == "onnx-int8")
     if llm:
         paths.update(prepare_llm(settings.resolved_models_dir))
     for name, path in paths.items():
@@ -396,9 +397,10 @@ def eval_cmd(
 
 def _prepare(settings: Settings) -> Any:
     """Prepare the models (idempotent) and ingest the sample reports into an empty index."""
+    from govqa.models.embedders import embedding_backend
     from govqa.models.prepare import prepare_models
 
-    prepare_models(settings.resolved_models_dir, onnx_int8=settings.embedding_backend == "onnx-int8")
+    prepare_models(settings.resolved_models_dir, onnx_int8=embedding_backend(settings) == "onnx-int8")
     svc = _service(settings)
     bars = _Bars()
     try:

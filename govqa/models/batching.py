@@ -8,7 +8,10 @@ arrival, so time already spent queued behind a running pass counts) for companio
 block on their own result; an error in a call is raised in every caller whose text was in it.
 
 ``BatchingEmbedder`` puts a batcher and an LRU cache of query vectors in front of any ``Embedder``;
-passages (ingest already embeds in batches) go straight to the wrapped embedder.
+passages (ingest already embeds in batches) go straight to the wrapped embedder. With ``max_batch=1``
+(and for an embedder whose ``shares_passes`` is False, like the int8 ONNX one, which runs each text
+alone: measured 6.4 ms per question alone vs 7.0 ms in batches of 16) there is no batcher: each caller
+embeds its own question in its own thread, in parallel, and only the cache stays.
 """
 
 from __future__ import annotations
@@ -143,8 +146,12 @@ class BatchingEmbedder(Embedder):
     ) -> None:
         self.inner = inner
         self.name = inner.name
-        self.batcher = MicroBatcher(
-            inner.encode_queries, max_batch=max_batch, max_wait_ms=max_wait_ms, name="govqa-embed-batcher"
+        self.batcher = (
+            MicroBatcher(
+                inner.encode_queries, max_batch=max_batch, max_wait_ms=max_wait_ms, name="govqa-embed-batcher"
+            )
+            if max_batch > 1 and inner.shares_passes
+            else None
         )
         self.cache: LRUCache[np.ndarray] = LRUCache(cache_size)
 
@@ -172,9 +179,13 @@ class BatchingEmbedder(Embedder):
         rows: list[np.ndarray | None] = [self.cache.get(t) for t in texts]
         missing = [i for i, row in enumerate(rows) if row is None]
         if missing:
-            futures = {i: self.batcher.submit(texts[i]) for i in missing}
-            for i, future in futures.items():
-                row = np.array(future.result(), dtype=np.float32)
+            if self.batcher is None:
+                computed = list(self.inner.encode_queries([texts[i] for i in missing]))
+            else:
+                futures = [self.batcher.submit(texts[i]) for i in missing]
+                computed = [future.result() for future in futures]
+            for i, vector in zip(missing, computed, strict=True):
+                row = np.array(vector, dtype=np.float32)
                 row.setflags(write=False)
                 self.cache.put(texts[i], row)
                 rows[i] = row
@@ -184,4 +195,5 @@ class BatchingEmbedder(Embedder):
         return self.cache.stats()
 
     def close(self) -> None:
-        self.batcher.close()
+        if self.batcher is not None:
+            self.batcher.close()

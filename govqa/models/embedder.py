@@ -18,6 +18,9 @@ class Embedder(Embeddings):
 
     name: str = "embedder"
     dim: int = 0
+    # whether one forward pass over several questions costs less than one each: the premise of the
+    # query micro-batcher (govqa.models.batching); an embedder that runs each text alone says False
+    shares_passes: bool = True
 
     def _encode(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError

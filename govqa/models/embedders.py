@@ -184,6 +184,14 @@ def _threads(torch: Any, n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def embedding_backend(settings: Settings) -> str:
+    """The backend 'auto' stands for: the int8 ONNX graph of the built-in model (``govqa models prepare``
+    exports it), torch for any other model folder (nothing exports those)."""
+    if settings.embedding_backend != "auto":
+        return settings.embedding_backend
+    return "onnx-int8" if settings.embedding_model == DEFAULT_EMBEDDING_MODEL else "torch"
+
+
 def embedding_precision(settings: Settings) -> str:
     """'bf16' or 'fp32' for the passages: 'auto' is bf16 where the CPU multiplies bf16 natively."""
     if settings.embedding_precision != "auto":
@@ -208,7 +216,7 @@ def build_embedder(settings: Settings) -> Embedder:
         settings.embedding_passage_prompt,
         settings.embedding_batch_size,
         embedding_threads(settings),
-        settings.embedding_backend,
+        embedding_backend(settings),
         embedding_precision(settings),
         settings.query_batch_max,
         settings.query_batch_wait_ms,
@@ -221,7 +229,8 @@ def build_embedder(settings: Settings) -> Embedder:
 
 
 def _with_query_batching(embedder: Embedder, settings: Settings) -> Embedder:
-    """Questions embedded together and cached (issue 16); passages go straight through."""
+    """Questions embedded together (where the embedder shares passes) and cached (issue 16); passages go
+    straight through."""
     if settings.query_batch_max <= 1 and settings.query_cache_size == 0:
         return embedder
     from govqa.models.batching import BatchingEmbedder
@@ -257,7 +266,7 @@ def _make(settings: Settings) -> Embedder:
             model_path = str(candidate)
         else:
             model_path = name  # a hub name: must already be in the local HF cache (offline)
-    if settings.embedding_backend == "onnx-int8":
+    if embedding_backend(settings) == "onnx-int8":
         from govqa.models.onnx_embedder import OnnxInt8Embedder
 
         return OnnxInt8Embedder(
@@ -265,8 +274,8 @@ def _make(settings: Settings) -> Embedder:
             name=name,
             query_prompt=settings.embedding_query_prompt,
             passage_prompt=settings.embedding_passage_prompt,
-            batch_size=settings.embedding_batch_size,
             threads=embedding_threads(settings),
+            passage_threads=settings.torch_threads or settings.threads,
         )
     return SentenceTransformerEmbedder(
         model_path,
@@ -275,19 +284,20 @@ def _make(settings: Settings) -> Embedder:
         passage_prompt=settings.embedding_passage_prompt,
         batch_size=settings.embedding_batch_size,
         threads=embedding_threads(settings),
-        backend=settings.embedding_backend,
+        backend=embedding_backend(settings),
         precision=embedding_precision(settings),
         passage_threads=settings.torch_threads or settings.threads,
     )
 
 
 def embedding_threads(settings: Settings) -> int:
-    """torch's intra-op threads for the embedder.
+    """The embedder's intra-op threads for questions.
 
     With query micro-batching on (the default) one thread unless GOVQA_TORCH_THREADS says otherwise:
-    one batcher thread runs the forward passes while the answer workers use the other core, and on a
-    busy 2-core machine a 2-thread pass stalls at every barrier (measured under load 4-13: batched
-    queries 13 req/s with 2 threads vs 35 with 1; bench/README.md "Load").
+    torch: one batcher thread runs the forward passes while the answer workers use the other core;
+    ONNX: each answer worker runs its own question's pass, side by side. On a busy 2-core machine a
+    2-thread pass stalls at every barrier (measured under load 4-13: batched queries 13 req/s with 2
+    threads vs 35 with 1; bench/README.md "Load").
     """
     if settings.torch_threads:
         return settings.torch_threads

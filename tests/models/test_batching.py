@@ -175,6 +175,31 @@ def test_batching_embedder_gives_the_wrapped_vectors_and_caches_queries() -> Non
     embedder.close()
 
 
+def test_an_embedder_that_shares_no_passes_gets_no_batcher_only_the_cache() -> None:
+    class Alone(CountingEmbedder):
+        shares_passes = False
+
+    inner = Alone()
+    embedder = BatchingEmbedder(inner, max_batch=8, max_wait_ms=50, cache_size=4)
+    assert embedder.batcher is None
+    caller = threading.current_thread()
+    threads: list[threading.Thread] = []
+    original = inner.encode_queries
+
+    def spy(texts: Sequence[str]) -> np.ndarray:
+        threads.append(threading.current_thread())
+        return original(texts)
+
+    inner.encode_queries = spy  # type: ignore[method-assign]
+    np.testing.assert_allclose(
+        embedder.encode_queries(["问题一", "问题二"]),
+        HashingEmbedder(64).encode_queries(["问题一", "问题二"]),
+    )
+    embedder.encode_queries(["问题一"])  # cached
+    assert threads == [caller] and inner.query_batches == [["问题一", "问题二"]]
+    embedder.close()
+
+
 def test_cached_query_vectors_cannot_be_changed_by_a_caller() -> None:
     embedder = BatchingEmbedder(HashingEmbedder(16), max_batch=4, max_wait_ms=0, cache_size=8)
     v = embedder.encode_queries(["问题"])

@@ -148,13 +148,20 @@ def test_prepare_models_builds_both_and_is_idempotent(
         out_dir.mkdir(parents=True, exist_ok=True)
         return out_dir
 
+    def fake_export(model_dir: Path) -> Path:
+        calls.append(model_dir.with_name(model_dir.name + "-onnx-int8"))
+        return calls[-1]
+
     monkeypatch.setattr(prepare, "build_e5_model", fake_build)
+    monkeypatch.setattr(prepare, "export_onnx_int8", fake_export)
     first = prepare.prepare_models(tmp_path)
     assert first == {
         "multilingual-e5-small": tmp_path / "multilingual-e5-small",
+        "multilingual-e5-small-onnx-int8": tmp_path / "multilingual-e5-small-onnx-int8",
         "tiktoken": tmp_path / "tiktoken",
     }
-    assert calls == [tmp_path / "multilingual-e5-small"]
+    assert calls == [tmp_path / "multilingual-e5-small", tmp_path / "multilingual-e5-small-onnx-int8"]
+    assert prepare.prepare_models(tmp_path, onnx_int8=False).keys() == {"multilingual-e5-small", "tiktoken"}
     tiktoken_files = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "tiktoken").iterdir()}
     assert len(tiktoken_files) == 2
     assert prepare.prepare_models(tmp_path) == first

