@@ -235,7 +235,13 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--uploads", type=int, default=10, help="parallel uploads to check (0: skip)")
     ap.add_argument("--fake", action="store_true", help="the hashing embedder instead of the real model")
-    ap.add_argument("--models-dir", default=os.environ.get("GOVQA_MODELS_DIR"), help="prepared models folder")
+    ap.add_argument(
+        "--models-dir",
+        default=os.environ.get("GOVQA_MODELS_DIR")
+        or os.environ.get("GOVQA_TEST_MODELS_DIR")
+        or REPO / "var" / "models",
+        help="prepared models folder (default: var/models, where `make test-data` prepares them)",
+    )
     ap.add_argument("--start-timeout", type=float, default=900.0)
     ap.add_argument("--index-from", help="data folder whose index the server starts from (no ingest)")
     ap.add_argument("--set", action="append", default=[], help="NAME=VALUE for the server (repeatable)")
