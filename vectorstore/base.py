@@ -1,5 +1,5 @@
 """What every corpus backend shares: the ``Corpus`` interface, input checks, and the backend-neutral
-vector helpers (``embedding_identity``, ``passage_vectors``, ``normalise_rows``).
+vector helpers (``embedding_identity``, ``passage_vectors``, ``query_vector``, ``normalise_rows``).
 
 ``CorpusIndex`` (FAISS + SQLite + BM25 in one folder, ``vectorstore.faiss_corpus``) and ``MilvusCorpus``
 (a Milvus deployment, ``vectorstore.milvus_corpus``) implement ``Corpus``; the ingest pipeline, the hybrid retriever and the service only use this interface.
@@ -43,6 +43,13 @@ def passage_vectors(embedding: Embeddings, texts: list[str]) -> np.ndarray:
     if isinstance(embedding, Embedder):
         return embedding.encode_passages(texts)
     return normalise_rows(embedding.embed_documents(texts))
+
+
+def query_vector(embedding: Embeddings, text: str) -> np.ndarray:
+    """The normalised float32 vector of one question from any LangChain embeddings."""
+    if isinstance(embedding, Embedder):
+        return embedding.encode_queries([text])[0]
+    return normalise_rows(embedding.embed_query(text))[0]
 
 
 def normalise_rows(vectors: Any) -> np.ndarray:

@@ -14,7 +14,6 @@ import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any, Self
 
@@ -26,15 +25,13 @@ from vectorstore.base import (
     Allow,
     check_chunks,
     chunk_order,
-    embedding_identity,
     normalise_rows,
     not_found,
-    passage_vectors,
 )
 from vectorstore.bm25 import BM25Index, get_tokenizer
 from vectorstore.convert import chunk_to_item, row_to_chunk
 from vectorstore.faiss_index import IndexSpec
-from vectorstore.faiss_store import FaissVectorStore
+from vectorstore.faiss_store import FaissVectorStore, open_folder
 from vectorstore.rows import Item, Row, rows_by, take_ranked
 from vectorstore.storage import IndexFolder
 
@@ -92,20 +89,13 @@ class CorpusIndex:
         """Open the index in ``path`` (created if missing and ``create``).
 
         An index built with another embedding model or dimension is re-embedded from its stored texts
-        (once, inside the opening transaction: all or nothing). Raises IndexCorruptError if its database cannot be read, NotFoundError if missing and not ``create``.
+        (once, inside the opening transaction: all or nothing). Raises IndexCorruptError if its database
+        cannot be read, NotFoundError if missing and not ``create``.
         A different ``bm25_tokenizer`` than the stored one re-tokenises the stored chunks (no re-embedding).
         ``index_spec`` picks the faiss index kind (default: exact below 100,000 chunks, then HNSW/IVF).
         """
         get_tokenizer(bm25_tokenizer)  # a bad name fails before anything is touched
-        name, dim = embedding_identity(embedder)
-        folder = IndexFolder.open(
-            Path(path),
-            model=name,
-            dim=dim,
-            bm25_tokenizer=bm25_tokenizer,
-            create=create,
-            reembed=partial(passage_vectors, embedder),
-        )
+        folder = open_folder(Path(path), embedder, bm25_tokenizer=bm25_tokenizer, create=create)
         try:
             store = FaissVectorStore(embedder, folder=folder, index_spec=index_spec)
             bm25 = _BM25View()

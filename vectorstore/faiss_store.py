@@ -26,8 +26,7 @@ from langchain_core.vectorstores import VectorStore
 from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from govqa.errors import IndexMismatchError
-from govqa.models.embedders import Embedder
-from vectorstore.base import embedding_identity, normalise_rows, passage_vectors
+from vectorstore.base import embedding_identity, normalise_rows, passage_vectors, query_vector
 from vectorstore.faiss_index import AnnIndex, IndexSpec, stored_ids
 from vectorstore.rows import Item, Row, decode_vector, rows_by, select_rows, take_ranked
 from vectorstore.storage import IndexFolder
@@ -173,6 +172,22 @@ def _to_document(row: Row) -> Document:
     return Document(id=row.id, page_content=row.text, metadata=row.metadata)
 
 
+def open_folder(
+    path: Path, embedding: Embeddings, *, bm25_tokenizer: str | None, create: bool
+) -> IndexFolder:
+    """The index folder at ``path`` for ``embedding``: its vectors re-embedded with it if another
+    embedder built them (``schema.setup``)."""
+    name, dim = embedding_identity(embedding)
+    return IndexFolder.open(
+        path,
+        model=name,
+        dim=dim,
+        bm25_tokenizer=bm25_tokenizer,
+        create=create,
+        reembed=partial(passage_vectors, embedding),
+    )
+
+
 class FaissVectorStore(VectorStore):
     """Cosine search over FAISS, stored in one folder (SQLite + index.faiss + manifest.json).
 
@@ -197,15 +212,7 @@ class FaissVectorStore(VectorStore):
             if path is None:
                 self._tmp = tempfile.TemporaryDirectory(prefix="govqa-faiss-")
                 path = self._tmp.name
-            name, dim = embedding_identity(embedding)
-            folder = IndexFolder.open(
-                Path(path),
-                model=name,
-                dim=dim,
-                bm25_tokenizer=bm25_tokenizer,
-                create=create,
-                reembed=partial(passage_vectors, embedding),
-            )
+            folder = open_folder(Path(path), embedding, bm25_tokenizer=bm25_tokenizer, create=create)
         self._folder = folder
         self._vectors = VectorView(folder, index_spec)
         try:
@@ -372,9 +379,7 @@ class FaissVectorStore(VectorStore):
         return passage_vectors(self._embedding, texts)
 
     def _embed_query(self, text: str) -> np.ndarray:
-        if isinstance(self._embedding, Embedder):
-            return self._embedding.encode_queries([text])[0]
-        return normalise_rows(self._embedding.embed_query(text))[0]
+        return query_vector(self._embedding, text)
 
     def __len__(self) -> int:
         return self._vectors.ntotal

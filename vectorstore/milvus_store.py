@@ -32,8 +32,7 @@ from langchain_core.vectorstores import VectorStore
 from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from govqa.errors import IndexMismatchError
-from govqa.models.embedders import Embedder
-from vectorstore.base import embedding_identity, normalise_rows
+from vectorstore.base import embedding_identity, normalise_rows, passage_vectors, query_vector
 from vectorstore.bm25 import normalise
 
 log = logging.getLogger(__name__)
@@ -406,14 +405,10 @@ class MilvusVectorStore(VectorStore):
             limit = min(4 * limit, MAX_TOPK)
 
     def _embed_passages(self, texts: list[str]) -> np.ndarray:
-        if isinstance(self._embedding, Embedder):
-            return self._embedding.encode_passages(texts)
-        return normalise_rows(self._embedding.embed_documents(texts))
+        return passage_vectors(self._embedding, texts)
 
     def _embed_query(self, text: str) -> np.ndarray:
-        if isinstance(self._embedding, Embedder):
-            return self._embedding.encode_queries([text])[0]
-        return normalise_rows(self._embedding.embed_query(text))[0]
+        return query_vector(self._embedding, text)
 
     def close(self) -> None:
         self._client.close()

@@ -205,10 +205,9 @@ class OnnxInt8Embedder(Embedder):
         return np.stack(rows).astype(np.float32) if rows else np.zeros((0, self.dim), dtype=np.float32)
 
     def _run(self, ids: np.ndarray) -> np.ndarray:
-        out: np.ndarray = self._session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][
-            0
-        ]
-        return out
+        outputs = self._session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+        row: np.ndarray = outputs[0][0]
+        return row
 
 
 def load_tokenizer(model_dir: Path, max_length: int) -> Any:
