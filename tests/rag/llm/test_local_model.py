@@ -154,23 +154,139 @@ def test_missing_packages_are_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
     ]
 
 
-def test_pip_install_builds_llama_cpp_with_the_portable_flags(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[list[str], dict[str, str]]] = []
+class PipCalls:
+    """Stands in for ``subprocess.run`` of pip: records each command and its CMAKE_ARGS."""
 
-    class Done:
-        returncode = 0
+    returncode = 0
 
-    def run(cmd: list[str], env: dict[str, str], check: bool) -> Done:
-        calls.append((cmd, env))
-        return Done()
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[str], str | None]] = []
 
-    monkeypatch.setattr(local_model.subprocess, "run", run)
+    def __call__(self, cmd: list[str], env: dict[str, str], check: bool) -> PipCalls:
+        self.calls.append((cmd, env.get("CMAKE_ARGS")))
+        return self
+
+
+def test_pip_install_builds_llama_cpp_with_the_given_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    pip = PipCalls()
+    monkeypatch.setattr(local_model.subprocess, "run", pip)
     local_model.pip_install(["llama-cpp-python==0.3.36", "fake-part1==0.0.1"])
-    cmd, env = calls[0]
-    assert cmd[1:4] == ["-m", "pip", "install"] and "--no-cache-dir" in cmd
-    assert env["CMAKE_ARGS"] == "-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF"
+    cmd, cmake = pip.calls[0]
+    assert cmd[1:4] == ["-m", "pip", "install"] and "--no-cache-dir" in cmd and "--force-reinstall" not in cmd
+    assert cmake == "-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF"  # the portable default
+    local_model.pip_install(["llama-cpp-python==0.3.36"], cmake_args="-DX=ON", force=True)
+    cmd, cmake = pip.calls[1]
+    assert cmake == "-DX=ON" and cmd[-3:] == ["--force-reinstall", "--no-deps", "llama-cpp-python==0.3.36"]
     local_model.pip_install([])
-    assert len(calls) == 1
+    assert len(pip.calls) == 2
+
+
+AVX512_SERVER = frozenset(
+    [
+        "fma",
+        "f16c",
+        "avx",
+        "avx2",
+        "avx512f",
+        "avx512cd",
+        "avx512vl",
+        "avx512dq",
+        "avx512bw",
+        "avx512_vnni",
+        "avx512vbmi",
+        "avx512_bf16",
+    ]
+)
+AVX2_LAPTOP = frozenset(["fma", "f16c", "avx", "avx2"])
+
+
+def test_build_flags_follow_the_cpu_and_never_turn_on_native_or_amx() -> None:
+    server = local_model.llama_cmake_args(AVX512_SERVER | {"amx_tile", "amx_int8", "amx_bf16"})
+    assert server.split() == [
+        "-DGGML_NATIVE=OFF",
+        "-DLLAVA_BUILD=OFF",
+        "-DGGML_AVX512=ON",
+        "-DGGML_AVX512_VBMI=ON",
+        "-DGGML_AVX512_VNNI=ON",
+        "-DGGML_AVX512_BF16=ON",
+    ]
+    assert local_model.llama_cmake_args(AVX2_LAPTOP) == local_model.LLAMA_CPP_CMAKE_ARGS
+    assert local_model.llama_cmake_args(frozenset()) == local_model.LLAMA_CPP_CMAKE_ARGS  # flags unreadable
+    # VNNI without the AVX-512 foundation it extends is not used
+    assert "VNNI" not in local_model.llama_cmake_args(AVX2_LAPTOP | {"avx512_vnni"})
+
+
+def test_built_features_reads_the_installed_builds_system_info(tmp_path: Path) -> None:
+    fake = tmp_path / "python"
+    fake.write_text(
+        "#!/bin/sh\necho 'CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | AVX512 = 1 | AVX512_VNNI = 0 | LLAMAFILE = 1 |'\n"
+    )
+    fake.chmod(0o755)
+    assert local_model.built_features(str(fake)) == {"SSE3", "AVX", "AVX2", "AVX512", "LLAMAFILE"}
+    broken = tmp_path / "broken"
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(0o755)
+    assert local_model.built_features(str(broken)) is None  # not importable: nothing to compare
+
+
+PORTABLE_BUILD = frozenset({"SSE3", "AVX", "AVX2", "F16C", "FMA", "LLAMAFILE"})
+AVX512_BUILD = PORTABLE_BUILD | {"AVX512", "AVX512_VBMI", "AVX512_VNNI", "AVX512_BF16"}
+
+
+def _installed(monkeypatch: pytest.MonkeyPatch, features: frozenset[str] | None) -> PipCalls:
+    """Every package installed at its pinned version, llama.cpp built with ``features``; pip faked."""
+    monkeypatch.setattr(local_model, "missing_packages", lambda spec: [])
+    monkeypatch.setattr(local_model, "built_features", lambda: features)
+    monkeypatch.setattr(local_model, "ensure_gguf", lambda models_dir, spec: models_dir / spec.filename)
+    pip = PipCalls()
+    monkeypatch.setattr(local_model.subprocess, "run", pip)
+    return pip
+
+
+def test_prepare_rebuilds_a_portable_llama_cpp_on_an_avx512_cpu_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pip = _installed(monkeypatch, PORTABLE_BUILD)
+    local_model.prepare_local_llm(tmp_path, _spec(), flags=AVX512_SERVER)
+    ((cmd, cmake),) = pip.calls
+    assert "--force-reinstall" in cmd and cmd[-1] == f"llama-cpp-python=={local_model.LLAMA_CPP_VERSION}"
+    assert cmake == local_model.llama_cmake_args(AVX512_SERVER)
+    record = json.loads((tmp_path / local_model.BUILD_RECORD).read_text())
+    assert record == {"version": local_model.LLAMA_CPP_VERSION, "cmake_args": cmake}
+    # had that build still lacked AVX-512, the next prepare keeps it rather than rebuilding every time
+    local_model.prepare_local_llm(tmp_path, _spec(), flags=AVX512_SERVER)
+    assert len(pip.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("features", "flags"),
+    [
+        (AVX512_BUILD, AVX512_SERVER),  # built for this CPU already
+        (PORTABLE_BUILD, AVX2_LAPTOP),  # nothing more this CPU could use
+        (None, AVX512_SERVER),  # the build's features cannot be read: leave it
+    ],
+    ids=["avx512-built", "avx2-cpu", "unreadable"],
+)
+def test_prepare_keeps_a_build_that_fits_the_cpu(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, features: frozenset[str] | None, flags: frozenset[str]
+) -> None:
+    pip = _installed(monkeypatch, features)
+    local_model.prepare_local_llm(tmp_path, _spec(), flags=flags)
+    assert pip.calls == [] and not (tmp_path / local_model.BUILD_RECORD).exists()
+
+
+def test_prepare_installs_a_missing_llama_cpp_for_this_cpu_and_records_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_model, "_version", lambda name: None)
+    monkeypatch.setattr(local_model, "ensure_gguf", lambda models_dir, spec: models_dir / spec.filename)
+    pip = PipCalls()
+    monkeypatch.setattr(local_model.subprocess, "run", pip)
+    local_model.prepare_local_llm(tmp_path, _spec(), flags=AVX512_SERVER)
+    ((cmd, cmake),) = pip.calls
+    assert f"llama-cpp-python=={local_model.LLAMA_CPP_VERSION}" in cmd and "--force-reinstall" not in cmd
+    assert cmake is not None and "-DGGML_AVX512_VNNI=ON" in cmake
+    assert json.loads((tmp_path / local_model.BUILD_RECORD).read_text())["cmake_args"] == cmake
 
 
 def test_prepare_without_install_names_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
