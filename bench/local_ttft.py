@@ -1,16 +1,16 @@
 """Local LLM time to first token with and without the prompt cache, in one run on one loaded model.
 
 Every local answer prompt starts with the same instruction (``rag.prompts.LOCAL_ANSWER_PROMPT``). With the
-prompt cache on (the default, ``GOVQA_LOCAL_PROMPT_CACHE_MB`` > 0) llama.cpp skips the tokens a prompt
-shares with what it read before, and a RAM cache of states keeps the instruction's state across prompts of
-another kind (the follow-ups here are condensed by the same model first, with another instruction). Off
-(the baseline), every prompt is read from its first token.
+prompt cache on (the default, ``GOVQA_LOCAL_PROMPT_CACHE=true``) the model's state after the instruction is
+kept and restored before each answer prompt whose context no longer starts with it (the follow-ups here
+are condensed by the same model first, with another instruction), so only passages and question are read.
+Off (the baseline), every prompt is read from its first token.
 
 One service, one loaded model, the same questions: each question is asked with the cache off, then on (the
-switch is the model's ``prompt_cache_mb``; off detaches the cache of states and resets the context, so
-nothing is reused; before the "on" call the context is reset too, so it cannot reuse the "off" call's
-tokens of the same question and gains only from states of earlier questions in the cache). Answers are
-cut at ``--max-tokens`` (the first token is what is timed).
+switch is the model's ``prompt_cache``; off resets the context before every prompt, so nothing is reused;
+before the "on" call the context is reset too, so it cannot reuse the "off" call's tokens of the same
+question: it gains only from the kept instruction state, restored). Answers are cut at ``--max-tokens``
+(the first token is what is timed).
 Printed: ``llm_first_token`` (model call to first text) p50/p95 per side, the ratio off/on, the load.
 
     .venv/bin/python bench/local_ttft.py [--n 10] [--follow-ups 4] [--out var/bench/local_ttft.json]
@@ -38,7 +38,6 @@ from govqa.settings import load_settings  # noqa: E402
 from ui.service import GovQA  # noqa: E402
 
 log = logging.getLogger("bench.local_ttft")
-CACHE_MB = 256
 
 
 def _spaced(items: list[GoldenItem], n: int) -> list[GoldenItem]:
@@ -78,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         answer_mode="local",
         local_max_tokens=args.max_tokens,
         answer_cache_size=0,
-        local_prompt_cache_mb=CACHE_MB,
+        local_prompt_cache=True,
     )
     svc = GovQA(settings)
     t0 = time.perf_counter()
@@ -95,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         prev = item.question
     try:
         for k, (kind, question, history) in enumerate(asks, 1):
-            for name, mb in (("off", 0), ("on", CACHE_MB)):
-                model.prompt_cache_mb = mb  # type: ignore[attr-defined]
+            for name, cached in (("off", False), ("on", True)):
+                model.prompt_cache = cached  # type: ignore[attr-defined]
                 if name == "on":
                     model.load().reset()  # type: ignore[attr-defined]  # drop the "off" call's tokens
                 ttft, prompt = _first_token(svc, question, history)
@@ -107,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                 side[name]["prompt_tokens"].append(prompt)
                 log.info("%d/%d %s %s %.0f ms, %d prompt tokens", k, len(asks), kind, name, ttft, prompt)
     finally:
-        model.prompt_cache_mb = CACHE_MB  # type: ignore[attr-defined]
+        model.prompt_cache = True  # type: ignore[attr-defined]
         svc.close()
 
     result: dict[str, Any] = {

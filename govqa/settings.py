@@ -134,10 +134,14 @@ class Settings(BaseSettings):
     )
     local_n_ctx: int = Field(default=2048, description="The local model's context window, tokens.")
     local_max_tokens: int = Field(default=256, description="Longest local answer, tokens.")
-    local_prompt_cache_mb: int = Field(
-        default=256,
-        description="RAM for the local model's prompt cache (states by their tokens; the fixed instruction "
-        "is read once, at start-up); 0 = every prompt read from its first token.",
+    local_prompt_cache: bool = Field(
+        default=True,
+        description="Keep the local model's state after the fixed answer instruction (read once) and restore "
+        "it before each answer prompt; off = every prompt read from its first token.",
+    )
+    local_flash_attn: bool = Field(
+        default=True,
+        description="llama.cpp's fused (flash) attention for the local model: reads prompts faster on CPU.",
     )
 
     # --- serving -------------------------------------------------------------------------------
@@ -257,7 +261,6 @@ class Settings(BaseSettings):
         "failed_auth_per_minute",
         "query_cache_size",
         "answer_cache_size",
-        "local_prompt_cache_mb",
     )
     @classmethod
     def _non_negative(cls, v: int, info: object) -> int:

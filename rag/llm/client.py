@@ -73,7 +73,8 @@ def build_local_chat_model(settings: Settings) -> BaseChatModel:
         n_threads=settings.threads,
         max_tokens=settings.local_max_tokens,
         temperature=settings.llm_temperature,
-        prompt_cache_mb=settings.local_prompt_cache_mb,
+        prompt_cache=settings.local_prompt_cache,
+        flash_attn=settings.local_flash_attn,
         prime_system=LOCAL_ANSWER_PROMPT.system,
     )
     log.info("local chat model %s (%d threads)", path.name, model.n_threads)

@@ -9,23 +9,30 @@ path stays available as ``answer_mode=openai`` for anyone who prefers a separate
 The ``Llama`` is built lazily on first use and cached by its configuration, so every ``LlamaChatModel``
 with the same path and settings shares one loaded model. Tests pass ``llama_factory`` to use a fake.
 
-Prefill dominates the time to first token on a CPU (~35-55 prompt tokens/s on 2 cores), and every answer
-prompt starts with the same instruction. llama.cpp keeps the tokens it last read and skips the prefix a
-new prompt shares with them; ``prompt_cache_mb`` adds a RAM cache of model states keyed by their tokens
-(llama-cpp-python's ``LlamaRAMCache``), so the state of the instruction prefix survives prompts of
-another kind in between (a condense or judge call), and ``warm_up`` reads ``prime_system`` once at
-start-up so even the first question skips it. ``prompt_cache_mb=0`` reads every prompt from its first
-token (the baseline ``bench/local_ttft.py`` compares against).
+Prefill dominates the time to first token on a CPU (~90-100 prompt tokens/s on 2 cores with AVX-512), and
+every answer prompt starts with the same instruction. llama.cpp keeps the tokens it last read and skips the
+prefix a new prompt shares with them. With ``prompt_cache`` on, the model's state after the instruction
+(``prime_system``, read once at ``warm_up`` or before the first answer) is kept as a ``PrefixState`` — the
+KV cells of ~100 tokens, ~2 MB, saved and restored in milliseconds — and restored before an answer prompt
+whenever the context no longer starts with it (a condense or judge call came in between), so every answer
+reads only its passages and question. Off, every prompt is read from its first token (the baseline
+``bench/local_ttft.py`` compares against).
+
+Not llama-cpp-python's ``LlamaRAMCache``: its states carry a copy of the whole logits buffer (n_batch x
+151,936 floats, 311 MB, not counted against its capacity), so each save after an answer took ~0.7 s and
+each restore ~1.4 s, and a "256 MB" cache could hold gigabytes.
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -50,7 +57,70 @@ LlamaFactory = Callable[..., Any]
 _CACHE: dict[tuple[Any, ...], Any] = {}
 _CACHE_LOCK = threading.Lock()
 _RUN_LOCKS: dict[int, threading.Lock] = {}
-_PROMPT_CACHES: dict[int, Any] = {}  # the cache of states each loaded model was given
+_PREFIXES: dict[int, PrefixState] = {}  # per loaded model: its state after the fixed instruction
+
+
+@dataclass(frozen=True)
+class PrefixState:
+    """A loaded model's state after reading an instruction: the tokens it held, how many of them every
+    prompt with that instruction starts with (``shared``), and llama.cpp's state bytes (the KV cells)."""
+
+    system: str
+    tokens: tuple[int, ...]
+    shared: int
+    data: bytes
+
+
+@runtime_checkable
+class StateIO(Protocol):
+    """Reads and writes a loaded model's context (a seam: tests use a fake model)."""
+
+    def supports(self, llama: Any) -> bool: ...
+
+    def tokens(self, llama: Any) -> Sequence[int]: ...
+
+    def save(self, llama: Any) -> bytes: ...
+
+    def restore(self, llama: Any, tokens: Sequence[int], data: bytes) -> None: ...
+
+
+class LlamaStateIO:
+    """``StateIO`` over llama-cpp-python: llama.cpp's state API, without the logits buffer (see above)."""
+
+    def supports(self, llama: Any) -> bool:
+        return all(hasattr(llama, a) for a in ("ctx", "input_ids", "n_tokens", "create_chat_completion"))
+
+    def tokens(self, llama: Any) -> Sequence[int]:
+        return [int(t) for t in llama.input_ids[: llama.n_tokens]]
+
+    def save(self, llama: Any) -> bytes:
+        import llama_cpp
+
+        size = int(llama_cpp.llama_state_get_size(llama.ctx))
+        buffer = (ctypes.c_uint8 * size)()
+        n = int(llama_cpp.llama_state_get_data(llama.ctx, buffer, size))
+        if n > size:
+            raise LLMError("llama.cpp wrote more state than it asked room for")
+        return ctypes.string_at(buffer, n)
+
+    def restore(self, llama: Any, tokens: Sequence[int], data: bytes) -> None:
+        import llama_cpp
+
+        buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        if int(llama_cpp.llama_state_set_data(llama.ctx, buffer, len(data))) != len(data):
+            raise LLMError("llama.cpp did not take the saved prefix state")
+        llama.input_ids[: len(tokens)] = tokens
+        llama.n_tokens = len(tokens)
+        llama._requires_eval = True  # as llama-cpp-python's load_state: sample only after a fresh decode
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def default_threads() -> int:
@@ -62,8 +132,7 @@ def import_llama() -> LlamaFactory:
         from llama_cpp import Llama
     except ImportError as e:
         raise ModelNotReadyError(
-            "llama-cpp-python is not installed: run `govqa models prepare --llm` (it builds it with "
-            'CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF")'
+            "llama-cpp-python is not installed: run `govqa models prepare --llm` (it builds it for this CPU)"
         ) from e
     return Llama  # type: ignore[no-any-return]
 
@@ -98,10 +167,11 @@ class LlamaChatModel(BaseChatModel):
     temperature: float = 0.0
     seed: int = 0
     stop: list[str] | None = None
-    prompt_cache_mb: int = 256  # states kept in RAM by their tokens; 0 = every prompt read from the start
+    prompt_cache: bool = True  # keep the state after prime_system; off = every prompt read from the start
+    flash_attn: bool = True  # llama.cpp's fused attention: prompts read ~12 % faster on 2 cores
     prime_system: str | None = None  # the instruction every answer prompt starts with, read at warm_up
     llama_factory: LlamaFactory | None = Field(default=None, exclude=True)
-    cache_factory: Callable[[int], Any] | None = Field(default=None, exclude=True)  # bytes -> a cache
+    state_io: StateIO = Field(default_factory=LlamaStateIO, exclude=True)
 
     _llama: Any = PrivateAttr(default=None)
 
@@ -125,7 +195,7 @@ class LlamaChatModel(BaseChatModel):
             self.n_ctx,
             self.n_threads,
             self.seed,
-            self.prompt_cache_mb > 0,
+            self.flash_attn,
             id(self.llama_factory),
         )
 
@@ -145,35 +215,66 @@ class LlamaChatModel(BaseChatModel):
                     n_threads=self.n_threads,
                     n_threads_batch=self.n_threads,
                     seed=self.seed,
+                    flash_attn=self.flash_attn,
                     verbose=False,
                 )
-                if self.prompt_cache_mb > 0 and hasattr(llama, "set_cache"):
-                    cache = (self.cache_factory or ram_cache)(self.prompt_cache_mb << 20)
-                    llama.set_cache(cache)
-                    _PROMPT_CACHES[id(llama)] = cache
                 _CACHE[key] = llama
                 _RUN_LOCKS[id(llama)] = threading.Lock()
         self._llama = llama
         return llama
 
     def warm_up(self) -> None:
-        """Load the model and, with the prompt cache on, read the fixed instruction once."""
+        """Load the model and, with the prompt cache on, read the fixed instruction once and keep that state."""
         llama = self.load()
-        if self.prime_system and getattr(llama, "cache", None) is not None:  # a RAM prompt cache is on
-            messages = to_llama_messages([SystemMessage(self.prime_system), HumanMessage("")])
+        if self.prompt_cache and self.prime_system:
             with _RUN_LOCKS[id(llama)]:
-                llama.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, stream=False)
+                self._prefix(llama)
 
-    def _before_call(self, llama: Any) -> None:
-        """Off (``prompt_cache_mb`` 0): no cache of states and nothing kept from the last prompt, so the
-        whole prompt is read; on: the model's cache of states is attached (it may have been taken off)."""
-        if self.prompt_cache_mb <= 0:
-            if getattr(llama, "cache", None) is not None:
-                llama.set_cache(None)
+    def _prime(self, llama: Any, question: str) -> Sequence[int]:
+        messages = to_llama_messages([SystemMessage(self.prime_system or ""), HumanMessage(question)])
+        llama.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, stream=False)
+        return self.state_io.tokens(llama)
+
+    def _prefix(self, llama: Any) -> PrefixState | None:
+        """The state after ``prime_system`` (made on first use, under the run lock); None for a model whose
+        state cannot be read. Two priming prompts with different questions find the tokens every such
+        prompt starts with, whatever the chat template."""
+        if not self.state_io.supports(llama):
+            return None
+        state = _PREFIXES.get(id(llama))
+        if state is None or state.system != self.prime_system:
+            first = self._prime(llama, "")
+            tokens = self._prime(llama, "？")  # reads only the few tokens after the shared prefix
+            shared = common_prefix(first, tokens)
+            state = PrefixState(self.prime_system or "", tuple(tokens), shared, self.state_io.save(llama))
+            _PREFIXES[id(llama)] = state
+            log.info(
+                "kept the local model's state after the instruction (%d tokens, %d bytes)",
+                shared,
+                len(state.data),
+            )
+        return state
+
+    def _before_call(self, llama: Any, messages: list[dict[str, str]]) -> None:
+        """Off (``prompt_cache`` False): nothing kept from the last prompt, so the whole prompt is read. On,
+        for a prompt that starts with ``prime_system``: the kept state is restored unless the context
+        already starts with it (another kind of prompt, or a reset, came in between)."""
+        if not self.prompt_cache:
             if hasattr(llama, "reset"):
                 llama.reset()
-        elif id(llama) in _PROMPT_CACHES and llama.cache is not _PROMPT_CACHES[id(llama)]:
-            llama.set_cache(_PROMPT_CACHES[id(llama)])
+            return
+        if (
+            not self.prime_system
+            or not messages
+            or messages[0] != {"role": "system", "content": self.prime_system}
+        ):
+            return
+        state = self._prefix(llama)
+        if (
+            state is not None
+            and common_prefix(self.state_io.tokens(llama), state.tokens[: state.shared]) < state.shared
+        ):
+            self.state_io.restore(llama, state.tokens, state.data)
 
     # ---------------------------------------------------------------------------------- generation
 
@@ -193,9 +294,10 @@ class LlamaChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         llama = self.load()
+        params = self._params(messages, stop, **kwargs)
         with _RUN_LOCKS[id(llama)]:
-            self._before_call(llama)
-            response = llama.create_chat_completion(**self._params(messages, stop, **kwargs), stream=False)
+            self._before_call(llama, params["messages"])
+            response = llama.create_chat_completion(**params, stream=False)
         choice = response["choices"][0]
         usage = response.get("usage") or {}
         message = AIMessage(
@@ -215,7 +317,7 @@ class LlamaChatModel(BaseChatModel):
         llama = self.load()
         params = self._params(messages, stop, **kwargs)
         with _RUN_LOCKS[id(llama)]:
-            self._before_call(llama)
+            self._before_call(llama, params["messages"])
             produced = 0
             finish = None
             for part in llama.create_chat_completion(**params, stream=True):
@@ -242,13 +344,6 @@ class LlamaChatModel(BaseChatModel):
         )
 
 
-def ram_cache(capacity_bytes: int) -> Any:
-    """llama-cpp-python's RAM cache of model states, keyed by the tokens read."""
-    from llama_cpp import LlamaRAMCache
-
-    return LlamaRAMCache(capacity_bytes=capacity_bytes)
-
-
 def _usage(prompt: int, completion: int) -> UsageMetadata:
     return UsageMetadata(
         input_tokens=int(prompt), output_tokens=int(completion), total_tokens=int(prompt + completion)
@@ -260,7 +355,7 @@ def clear_cache() -> None:
     with _CACHE_LOCK:
         _CACHE.clear()
         _RUN_LOCKS.clear()
-        _PROMPT_CACHES.clear()
+        _PREFIXES.clear()
 
 
 # Free loaded models before interpreter teardown: llama-cpp-python's finalizer fails noisily once the

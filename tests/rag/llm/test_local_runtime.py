@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -18,7 +19,7 @@ from govqa.types import Answer, Chunk, DocumentMeta, Passage
 from rag.llm import local_model, local_runtime
 from rag.llm.answerer import LLMAnswerer
 from rag.llm.client import build_chat_model
-from rag.llm.local_runtime import LlamaChatModel, to_llama_messages
+from rag.llm.local_runtime import LlamaChatModel, common_prefix, to_llama_messages
 from rag.prompts import LOCAL_ANSWER_PROMPT, REFUSAL_TOKEN, format_passages, render
 
 
@@ -112,58 +113,139 @@ def test_loaded_lazily_once_per_configuration() -> None:
     kwargs = FakeLlama.instances[0].kwargs
     assert kwargs["model_path"] == "/m/qwen.gguf" and kwargs["n_threads"] == 3 and kwargs["n_ctx"] == 1024
     assert kwargs["verbose"] is False
+    assert kwargs["flash_attn"] is True  # the default: fused attention reads prompts faster
+    plain = LlamaChatModel(model_path="/m/qwen.gguf", llama_factory=m.llama_factory, flash_attn=False)
+    plain.invoke("d")
+    assert len(FakeLlama.instances) == 2 and FakeLlama.instances[1].kwargs["flash_attn"] is False
 
 
-class CachingLlama(FakeLlama):
-    """A fake with llama-cpp-python's cache and reset methods, recording their use."""
+class ContextLlama(FakeLlama):
+    """A fake that keeps its context like llama.cpp: each prompt (one token per character of a chat
+    template) reads only what it does not share with the tokens already held; ``read`` records that."""
 
     def __init__(self, reply: str = "税收收入 18 亿元 [1]。", **kwargs: Any) -> None:
         super().__init__(reply, **kwargs)
-        self.cache: Any = None
+        self.context: list[int] = []
+        self.read: list[int] = []
         self.resets = 0
 
-    def set_cache(self, cache: Any) -> None:
-        self.cache = cache
+    def create_chat_completion(self, **params: Any) -> Any:
+        text = (
+            "".join(f"<{m['role']}>{m['content']}</{m['role']}>" for m in params["messages"]) + "<assistant>"
+        )
+        tokens = [ord(c) for c in text]
+        self.read.append(len(tokens) - common_prefix(self.context, tokens))
+        self.context = [*tokens, 0]  # the prompt and one generated token
+        return super().create_chat_completion(**params)
 
     def reset(self) -> None:
         self.resets += 1
+        self.context = []
 
 
-def test_the_prompt_cache_is_set_and_the_instruction_read_once_at_warm_up() -> None:
-    sizes: list[int] = []
+class ContextIO:
+    """``StateIO`` over ``ContextLlama``: the saved state is the context itself."""
+
+    def __init__(self) -> None:
+        self.restores = 0
+
+    def supports(self, llama: Any) -> bool:
+        return isinstance(llama, ContextLlama)
+
+    def tokens(self, llama: Any) -> list[int]:
+        return list(llama.context)
+
+    def save(self, llama: Any) -> bytes:
+        return json.dumps(llama.context).encode()
+
+    def restore(self, llama: Any, tokens: Any, data: bytes) -> None:
+        self.restores += 1
+        assert json.loads(data) == list(tokens)
+        llama.context = list(tokens)
+
+
+INSTRUCTION = "固定的指令" * 20
+INSTRUCTION_TOKENS = len(f"<system>{INSTRUCTION}</system><user>")
+
+
+def prefix_model(**kw: Any) -> tuple[LlamaChatModel, ContextIO]:
+    io = ContextIO()
     m = LlamaChatModel(
-        model_path="/m/qwen.gguf",
-        llama_factory=CachingLlama,
-        cache_factory=lambda n: sizes.append(n) or {"bytes": n},
-        prompt_cache_mb=64,
-        prime_system="固定的指令",
+        model_path="/m/qwen.gguf", llama_factory=ContextLlama, prime_system=INSTRUCTION, state_io=io, **kw
     )
+    return m, io
+
+
+def answer_prompt(question: str) -> list[Any]:
+    return [SystemMessage(INSTRUCTION), HumanMessage(f"<passage>……</passage> {question}")]
+
+
+def test_warm_up_keeps_the_state_after_the_instruction_and_answers_read_only_their_own_part() -> None:
+    m, io = prefix_model()
     m.warm_up()
-    llama = CachingLlama.instances[0]
-    assert sizes == [64 << 20] and llama.cache == {"bytes": 64 << 20}
-    assert len(llama.calls) == 1  # the priming call: the instruction and an empty question, one token
-    primed = llama.calls[0]
-    assert primed["messages"][0] == {"role": "system", "content": "固定的指令"} and primed["max_tokens"] == 1
-    m.invoke([SystemMessage("固定的指令"), HumanMessage("问题")])
-    assert llama.resets == 0  # what was read stays: the next prompt skips the prefix it shares
-    m.prompt_cache_mb = 0  # switched off (bench/local_ttft.py): no cache, nothing kept
-    m.invoke("a")
-    assert llama.cache is None and llama.resets == 1
-    m.prompt_cache_mb = 64  # and on again: the same cache of states is back
-    m.invoke("b")
-    assert llama.cache == {"bytes": 64 << 20} and llama.resets == 1
+    llama = ContextLlama.instances[0]
+    assert [c["max_tokens"] for c in llama.calls] == [1, 1]  # two priming prompts, one token each
+    assert llama.calls[0]["messages"][0] == {"role": "system", "content": INSTRUCTION}
+    assert llama.read[1] == len("？</user><assistant>")  # the second priming prompt reused the instruction
+    state = local_runtime._PREFIXES[id(llama)]
+    assert state.shared == INSTRUCTION_TOKENS  # exactly the part every answer prompt starts with
+    question = answer_prompt("税收收入是多少？")
+    m.invoke(question)
+    assert llama.read[-1] == len(to_text(question)) - INSTRUCTION_TOKENS
+    assert io.restores == 0  # the context already started with the instruction
+
+
+def to_text(messages: list[Any]) -> str:
+    return (
+        "".join(f"<{m['role']}>{m['content']}</{m['role']}>" for m in to_llama_messages(messages))
+        + "<assistant>"
+    )
+
+
+def test_after_another_kind_of_prompt_the_instruction_state_is_restored_not_read_again() -> None:
+    m, io = prefix_model()
+    m.warm_up()
+    llama = ContextLlama.instances[0]
+    m.invoke([SystemMessage("Rewrite the question."), HumanMessage("它呢？")])  # a condense prompt
+    assert io.restores == 0  # only answer prompts (those with the instruction) restore
+    question = answer_prompt("财政收入是多少？")
+    m.invoke(question)
+    assert io.restores == 1 and llama.read[-1] == len(to_text(question)) - INSTRUCTION_TOKENS
+    llama.reset()  # as bench/local_ttft.py does between sides
+    list(m.stream(answer_prompt("工业产值是多少？")))
+    assert (
+        io.restores == 2
+        and llama.read[-1] == len(to_text(answer_prompt("工业产值是多少？"))) - INSTRUCTION_TOKENS
+    )
+
+
+def test_without_warm_up_the_first_answer_prompt_keeps_the_state() -> None:
+    m, io = prefix_model()
+    m.invoke(answer_prompt("税收收入是多少？"))
+    llama = ContextLlama.instances[0]
+    assert (
+        len(llama.calls) == 3 and id(llama) in local_runtime._PREFIXES
+    )  # two priming calls, then the answer
+    m.invoke([SystemMessage("Rewrite the question."), HumanMessage("它呢？")])
+    m.invoke(answer_prompt("财政收入是多少？"))
+    assert io.restores == 1 and len(llama.calls) == 5  # primed once only
 
 
 def test_with_the_prompt_cache_off_every_prompt_is_read_from_the_start() -> None:
-    m = LlamaChatModel(
-        model_path="/m/qwen.gguf", llama_factory=CachingLlama, prompt_cache_mb=0, prime_system="固定的指令"
-    )
+    m, _ = prefix_model(prompt_cache=False)
     m.warm_up()
-    llama = CachingLlama.instances[0]
-    assert llama.cache is None and llama.calls == []  # no cache, nothing primed
-    m.invoke("a")
-    list(m.stream("b"))
-    assert llama.resets == 2 and len(llama.calls) == 2
+    llama = ContextLlama.instances[0]
+    assert llama.calls == [] and id(llama) not in local_runtime._PREFIXES  # nothing primed
+    question = answer_prompt("税收收入是多少？")
+    m.invoke(question)
+    list(m.stream(question))
+    assert llama.resets == 2 and llama.read == [len(to_text(question))] * 2
+    m.prompt_cache = True  # switched on for the same loaded model (bench/local_ttft.py): primed, then read
+    m.invoke(question)
+    assert (
+        llama.read[-1] == len(to_text(question)) - INSTRUCTION_TOKENS and id(llama) in local_runtime._PREFIXES
+    )
+    assert llama.resets == 2
 
 
 def test_a_fake_without_a_cache_is_not_primed() -> None:
@@ -211,7 +293,12 @@ def test_local_mode_builds_the_llama_model(tmp_path: Path, monkeypatch: pytest.M
     m = build_chat_model(settings)
     assert isinstance(m, LlamaChatModel)
     assert m.model_path.endswith("qwen.gguf") and m.n_threads == 2 and m.max_tokens == 256
-    assert m.prompt_cache_mb == settings.local_prompt_cache_mb > 0
+    assert m.prompt_cache is settings.local_prompt_cache is True
+    assert m.flash_attn is settings.local_flash_attn is True
+    assert (
+        build_chat_model(Settings(data_dir=tmp_path, answer_mode="local", local_flash_attn=False)).flash_attn
+        is False
+    )
     assert m.prime_system == LOCAL_ANSWER_PROMPT.system  # the instruction every answer prompt starts with
     assert settings.context_max_tokens == settings.local_context_max_tokens
 
