@@ -4,14 +4,17 @@ per-file failures, replace and delete in both indexes, and no pickle on disk."""
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from govqa.errors import NotFoundError
+from govqa.errors import ModelNotReadyError, NotFoundError
 from govqa.models.embedders import HashingEmbedder
+from ingest import pipeline
 from ingest.pipeline import Ingestor
 from vectorstore.faiss_corpus import CorpusIndex
 
@@ -155,3 +158,98 @@ def test_no_pickle_anywhere_in_the_data_folder(corpus, sample_files, tmp_path) -
         head = p.read_bytes()[:2]
         assert not head.startswith(b"\x80"), f"{p} looks like a pickle"
         assert p.suffix not in (".pkl", ".pickle")
+
+
+class SecondFileSignal(CountingEmbedder):
+    """Sets ``second_started`` when the second embedding call (the second file) begins."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+        self.second_started = threading.Event()
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        if self.calls == 2:
+            self.second_started.set()
+        return super().encode_passages(texts)
+
+
+def test_a_file_is_stored_while_the_next_is_embedded(sample_files, tmp_path, monkeypatch) -> None:
+    """Storing file 1 waits for file 2's embedding to have begun: one file at a time (embed, store,
+    embed, store) would reach that wait with nothing started and give up after 20 s."""
+    monkeypatch.setattr(pipeline, "EMBED_BATCH", 100_000)  # one embedding call per file
+    files = _copy(sample_files, tmp_path / "in", 3)
+    emb = SecondFileSignal()
+    index = CorpusIndex.open(tmp_path / "index", emb)
+    store = index.replace_document
+    overlapped: list[bool] = []
+
+    def replace_document(doc, chunks, vectors) -> None:
+        if not overlapped:
+            overlapped.append(emb.second_started.wait(20))
+        store(doc, chunks, vectors)
+
+    monkeypatch.setattr(index, "replace_document", replace_document)
+    report = _ingestor(index, emb).ingest_paths(files)
+    assert overlapped == [True]
+    assert [o.source for o in report.outcomes] == [f.name for f in files]  # outcomes in the order given
+    assert report.count("added") == 3
+    assert [d.source for d in index.documents()] == sorted(f.name for f in files)
+
+
+def test_the_same_file_twice_in_one_run_is_embedded_once(corpus, sample_files, tmp_path) -> None:
+    index, emb = corpus
+    (path,) = _copy(sample_files, tmp_path / "in", 1)
+    report = _ingestor(index, emb).ingest_paths([path, path])
+    assert [o.status for o in report.outcomes] == ["added", "unchanged"]
+    assert len(emb.embedded) == report.outcomes[0].chunks
+
+
+def test_outcomes_keep_the_file_order_around_failures(corpus, sample_files, tmp_path) -> None:
+    index, emb = corpus
+    good = _copy(sample_files, tmp_path / "in", 2)
+    (tmp_path / "in" / "empty.txt").write_bytes(b"")
+    report = _ingestor(index, emb).ingest_paths([good[0], tmp_path / "in" / "empty.txt", good[1]])
+    assert [(o.source, o.status) for o in report.outcomes] == [
+        (good[0].name, "added"),
+        ("empty.txt", "failed"),
+        (good[1].name, "added"),
+    ]
+
+
+class BrokenModel(CountingEmbedder):
+    """Embeds the first file, then fails: model trouble, not a problem with one file."""
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if self.embedded:
+            raise ModelNotReadyError("the model folder went away")
+        return super().encode_passages(texts)
+
+
+def test_model_trouble_stops_the_run_and_keeps_what_was_stored(sample_files, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(pipeline, "EMBED_BATCH", 100_000)  # one embedding call per file
+    files = _copy(sample_files, tmp_path / "in", 3)
+    emb = BrokenModel()
+    index = CorpusIndex.open(tmp_path / "index", emb)
+    with pytest.raises(ModelNotReadyError, match="went away"):
+        _ingestor(index, emb).ingest_paths(files)
+    assert [d.source for d in index.documents()] == [files[0].name]  # the first file, whole
+
+
+def test_time_waiting_for_another_file_does_not_count_against_the_budget(sample_files, tmp_path) -> None:
+    files = _copy(sample_files, tmp_path / "in", 2)
+
+    class Slow(CountingEmbedder):
+        def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+            time.sleep(0.3)
+            return super().encode_passages(texts)
+
+    emb = Slow()
+    index = CorpusIndex.open(tmp_path / "index", emb)
+    ingestor = _ingestor(index, emb)
+    ingestor.budget_s = 0.2  # each embedding call alone overruns it
+    report = ingestor.ingest_paths(files)
+    assert [o.status for o in report.outcomes] == ["failed", "failed"]
+    assert all("budget" in o.reason for o in report.outcomes)
+    assert index.documents() == []
