@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ import numpy as np
 
 from govqa.errors import GovQAError, InputFileError
 from govqa.models.embedders import Embedder
-from govqa.types import Chunk, Document
 from ingest.chunking import split_document
 from ingest.document import make_document
 from ingest.limits import Deadline, Limits
@@ -101,54 +99,26 @@ class Ingestor:
         self, paths: Iterable[Path], *, force: bool = False, overrides: dict[str, Any] | None = None
     ) -> IngestReport:
         """Ingest files and folders. ``overrides`` (``ingest.overrides``) set metadata for every file;
-        a ``<file>.meta.json`` sidecar sets it for one (the sidecar wins).
-
-        Two stages overlap: while one file's chunks are embedded (native code, both cores, GIL released),
-        this thread reads and chunks the next file and stores the previous one (BM25 tokens, SQLite), so
-        single-threaded Python no longer leaves a core idle. Files are stored in the order given."""
+        a ``<file>.meta.json`` sidecar sets it for one (the sidecar wins)."""
         t0 = time.perf_counter()
         files, errors = expand_paths(list(paths))
         report = IngestReport(outcomes=[_failed(e) for e in errors])
         if overrides:
             check_overrides(overrides, "--body/--year")
-        pending: list[tuple[int, _Plan, Future[np.ndarray]]] = []  # planned, embedding, not yet stored
-        slots: list[FileOutcome | None] = []
-        done = 0
-
-        def finish(upto: int) -> None:
-            nonlocal done
-            while len(pending) > upto:
-                slot, plan, vectors = pending.pop(0)
-                slots[slot] = self._store_or_fail(plan, vectors)
-                done += 1
-                self.progress("files", done, len(files))
-
-        with ThreadPoolExecutor(1, thread_name_prefix="govqa-ingest") as embedding:
+        for i, path in enumerate(files):
             try:
-                for path in files:
-                    slots.append(None)
-                    loaded = self._load(path, overrides)
-                    if isinstance(loaded, tuple) and any(
-                        p.loaded.source == loaded[0].source for _, p, _ in pending
-                    ):
-                        finish(0)  # the same source again: plan it against what the first one stored
-                    planned = (
-                        loaded if isinstance(loaded, FileOutcome) else self._plan_or_fail(*loaded, force)
-                    )
-                    if isinstance(planned, FileOutcome):
-                        slots[-1] = planned
-                        done += 1
-                        self.progress("files", done, len(files))
-                        continue
-                    queued = time.monotonic()
-                    vectors = embedding.submit(self._embed_planned, planned, queued)
-                    finish(0)  # store the previous file while this one is embedded
-                    pending.append((len(slots) - 1, planned, vectors))
-                finish(0)
-            finally:
-                for _, _, vectors in pending:  # a run stopped by an error: no embedding left queued
-                    vectors.cancel()
-        report.outcomes.extend(o for o in slots if o is not None)
+                loaded = load_file(
+                    path,
+                    max_bytes=self.max_file_bytes,
+                    limits=self.limits,
+                    progress=lambda done, total: self.progress("pages", done, total),
+                )
+                meta = {**(overrides or {}), **read_sidecar(path)}
+            except InputFileError as e:
+                report.outcomes.append(_failed(e))
+            else:
+                report.outcomes.append(self.ingest_loaded(loaded, force=force, overrides=meta))
+            self.progress("files", i + 1, len(files))
         report.seconds = time.perf_counter() - t0
         log.info("ingest: %s", report.summary())
         return report
@@ -158,39 +128,13 @@ class Ingestor:
     ) -> FileOutcome:
         """Ingest one decoded file. Errors for this file become a failed outcome, never a crash."""
         try:
-            planned = self._plan(loaded, force=force, overrides=overrides or {})
-            if isinstance(planned, FileOutcome):
-                return planned
-            return self._store(planned, self._embed_planned(planned, time.monotonic()))
+            return self._ingest(loaded, force=force, overrides=overrides or {})
         except GovQAError as e:
-            return _failed(_file_error(e))
-
-    def _load(
-        self, path: Path, overrides: dict[str, Any] | None
-    ) -> tuple[LoadedFile, dict[str, Any]] | FileOutcome:
-        """The decoded file and its metadata overrides, or its failed outcome."""
-        try:
-            loaded = load_file(
-                path,
-                max_bytes=self.max_file_bytes,
-                limits=self.limits,
-                progress=lambda done, total: self.progress("pages", done, total),
-            )
-            return loaded, {**(overrides or {}), **read_sidecar(path)}
-        except InputFileError as e:
+            if not isinstance(e, InputFileError):
+                raise  # index or model trouble concerns every file: stop the run
             return _failed(e)
 
-    def _plan_or_fail(
-        self, loaded: LoadedFile, overrides: dict[str, Any], force: bool
-    ) -> _Plan | FileOutcome:
-        try:
-            return self._plan(loaded, force=force, overrides=overrides)
-        except GovQAError as e:
-            return _failed(_file_error(e))
-
-    def _plan(self, loaded: LoadedFile, *, force: bool, overrides: dict[str, Any]) -> _Plan | FileOutcome:
-        """Everything before embedding: the document, its chunks and which of them need a vector; an
-        unchanged file is its outcome already."""
+    def _ingest(self, loaded: LoadedFile, *, force: bool, overrides: dict[str, Any]) -> FileOutcome:
         deadline = Deadline(loaded.source, self.budget_s)
         existing = self.index.find_by_source(loaded.source)
         unchanged = existing is not None and existing.sha256 == loaded.sha256 and not force
@@ -213,39 +157,26 @@ class Ingestor:
         known = {} if force else self.index.existing_vectors([c.chunk_id for c in chunks])
         todo = [i for i, c in enumerate(chunks) if c.chunk_id not in known]
         deadline.check()
-        return _Plan(loaded, doc, chunks, known, todo, existing is not None, deadline)
-
-    def _embed_planned(self, plan: _Plan, queued: float) -> np.ndarray:
-        plan.deadline.end += time.monotonic() - queued  # time spent waiting for another file is not its own
-        return self._embed([plan.chunks[i].embed_text for i in plan.todo], plan.deadline)
-
-    def _store_or_fail(self, plan: _Plan, vectors: Future[np.ndarray]) -> FileOutcome:
-        try:
-            return self._store(plan, vectors.result())
-        except GovQAError as e:
-            return _failed(_file_error(e))
-
-    def _store(self, plan: _Plan, fresh: np.ndarray) -> FileOutcome:
-        chunks, known = plan.chunks, plan.known
-        dim = fresh.shape[1] if len(plan.todo) else next(iter(known.values())).shape[0]
+        fresh = self._embed([chunks[i].embed_text for i in todo], deadline)
+        dim = fresh.shape[1] if len(todo) else next(iter(known.values())).shape[0]
         vectors = np.empty((len(chunks), dim), dtype=np.float32)
-        for row, i in enumerate(plan.todo):
+        for row, i in enumerate(todo):
             vectors[i] = fresh[row]
         for i, c in enumerate(chunks):
             if c.chunk_id in known:
                 vectors[i] = known[c.chunk_id]
-        self.index.replace_document(plan.doc, chunks, vectors)
-        loaded = plan.loaded
+        self.index.replace_document(doc, chunks, vectors)
+        status = "updated" if existing is not None else "added"
         for w in loaded.warnings:
             log.warning("%s: %s", loaded.source, w)
         return FileOutcome(
             loaded.source,
-            "updated" if plan.existed else "added",
-            plan.doc.doc_id,
+            status,
+            doc.doc_id,
             len(chunks),
-            len(plan.todo),
+            len(todo),
             warnings=loaded.warnings,
-            ocr_note=plan.doc.meta.ocr_note,
+            ocr_note=doc.meta.ocr_note,
         )
 
     def _embed(self, texts: list[str], deadline: Deadline) -> np.ndarray:
@@ -257,26 +188,6 @@ class Ingestor:
         if not parts:
             return np.zeros((0, 0), dtype=np.float32)
         return np.concatenate(parts, axis=0)
-
-
-@dataclass
-class _Plan:
-    """A file read and chunked, waiting for the vectors of its new chunks (``todo``)."""
-
-    loaded: LoadedFile
-    doc: Document
-    chunks: list[Chunk]
-    known: dict[str, np.ndarray]  # stored vectors of chunks whose text did not change
-    todo: list[int]
-    existed: bool
-    deadline: Deadline
-
-
-def _file_error(e: GovQAError) -> InputFileError:
-    """``e`` if it concerns one file; anything else (index or model trouble) stops the run."""
-    if not isinstance(e, InputFileError):
-        raise e
-    return e
 
 
 def _failed(e: InputFileError) -> FileOutcome:

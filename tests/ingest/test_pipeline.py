@@ -4,8 +4,6 @@ per-file failures, replace and delete in both indexes, and no pickle on disk."""
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -160,44 +158,6 @@ def test_no_pickle_anywhere_in_the_data_folder(corpus, sample_files, tmp_path) -
         assert p.suffix not in (".pkl", ".pickle")
 
 
-class SecondFileSignal(CountingEmbedder):
-    """Sets ``second_started`` when the second embedding call (the second file) begins."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls = 0
-        self.second_started = threading.Event()
-
-    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
-        self.calls += 1
-        if self.calls == 2:
-            self.second_started.set()
-        return super().encode_passages(texts)
-
-
-def test_a_file_is_stored_while_the_next_is_embedded(sample_files, tmp_path, monkeypatch) -> None:
-    """Storing file 1 waits for file 2's embedding to have begun: one file at a time (embed, store,
-    embed, store) would reach that wait with nothing started and give up after 20 s."""
-    monkeypatch.setattr(pipeline, "EMBED_BATCH", 100_000)  # one embedding call per file
-    files = _copy(sample_files, tmp_path / "in", 3)
-    emb = SecondFileSignal()
-    index = CorpusIndex.open(tmp_path / "index", emb)
-    store = index.replace_document
-    overlapped: list[bool] = []
-
-    def replace_document(doc, chunks, vectors) -> None:
-        if not overlapped:
-            overlapped.append(emb.second_started.wait(20))
-        store(doc, chunks, vectors)
-
-    monkeypatch.setattr(index, "replace_document", replace_document)
-    report = _ingestor(index, emb).ingest_paths(files)
-    assert overlapped == [True]
-    assert [o.source for o in report.outcomes] == [f.name for f in files]  # outcomes in the order given
-    assert report.count("added") == 3
-    assert [d.source for d in index.documents()] == sorted(f.name for f in files)
-
-
 def test_the_same_file_twice_in_one_run_is_embedded_once(corpus, sample_files, tmp_path) -> None:
     index, emb = corpus
     (path,) = _copy(sample_files, tmp_path / "in", 1)
@@ -235,21 +195,3 @@ def test_model_trouble_stops_the_run_and_keeps_what_was_stored(sample_files, tmp
     with pytest.raises(ModelNotReadyError, match="went away"):
         _ingestor(index, emb).ingest_paths(files)
     assert [d.source for d in index.documents()] == [files[0].name]  # the first file, whole
-
-
-def test_time_waiting_for_another_file_does_not_count_against_the_budget(sample_files, tmp_path) -> None:
-    files = _copy(sample_files, tmp_path / "in", 2)
-
-    class Slow(CountingEmbedder):
-        def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
-            time.sleep(0.3)
-            return super().encode_passages(texts)
-
-    emb = Slow()
-    index = CorpusIndex.open(tmp_path / "index", emb)
-    ingestor = _ingestor(index, emb)
-    ingestor.budget_s = 0.2  # each embedding call alone overruns it
-    report = ingestor.ingest_paths(files)
-    assert [o.status for o in report.outcomes] == ["failed", "failed"]
-    assert all("budget" in o.reason for o in report.outcomes)
-    assert index.documents() == []
