@@ -189,25 +189,25 @@ class LlamaChatModel(BaseChatModel):
 
     # ------------------------------------------------------------------------------------- loading
 
-    def _key(self) -> tuple[Any, ...]:
+    def _key(self, factory: LlamaFactory) -> tuple[Any, ...]:
         return (
             self.model_path,
             self.n_ctx,
             self.n_threads,
             self.seed,
             self.flash_attn,
-            id(self.llama_factory),
+            id(factory),  # the factory used, not the field: another binding never gets this one's model
         )
 
     def load(self) -> Any:
         """The loaded ``Llama`` (built once per configuration, on first use)."""
         if self._llama is not None:
             return self._llama
-        key = self._key()
+        factory = self.llama_factory or import_llama()
+        key = self._key(factory)
         with _CACHE_LOCK:
             llama = _CACHE.get(key)
             if llama is None:
-                factory = self.llama_factory or import_llama()
                 log.info("loading %s (n_ctx=%d, threads=%d)", self.model_path, self.n_ctx, self.n_threads)
                 llama = factory(
                     model_path=self.model_path,

@@ -119,6 +119,17 @@ def test_loaded_lazily_once_per_configuration() -> None:
     assert len(FakeLlama.instances) == 2 and FakeLlama.instances[1].kwargs["flash_attn"] is False
 
 
+def test_a_model_loaded_through_another_binding_is_never_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache of loaded models is keyed by the factory actually used: a model a finished test's
+    background warm-up loaded through its fake binding is not handed to the next test's service."""
+    first, second = partial(FakeLlama, "甲"), partial(FakeLlama, "乙")
+    monkeypatch.setattr(local_runtime, "import_llama", lambda: first)
+    LlamaChatModel(model_path="/m/qwen.gguf").load()
+    monkeypatch.setattr(local_runtime, "import_llama", lambda: second)
+    assert LlamaChatModel(model_path="/m/qwen.gguf").invoke("a").text == "乙"
+    assert [i.reply for i in FakeLlama.instances] == ["甲", "乙"]
+
+
 class ContextLlama(FakeLlama):
     """A fake that keeps its context like llama.cpp: each prompt (one token per character of a chat
     template) reads only what it does not share with the tokens already held; ``read`` records that."""
