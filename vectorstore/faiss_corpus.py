@@ -29,6 +29,7 @@ from vectorstore.base import (
     not_found,
 )
 from vectorstore.bm25 import BM25Index, get_tokenizer
+from vectorstore.chunk_cache import ChunkCache
 from vectorstore.convert import chunk_to_item, row_to_chunk
 from vectorstore.faiss_index import IndexSpec
 from vectorstore.faiss_store import FaissVectorStore, open_folder
@@ -75,6 +76,7 @@ class CorpusIndex:
         self._folder = folder
         self._store = store
         self._bm25 = bm25
+        self._chunks = ChunkCache()  # decoded search results by fid (never stale: see chunk_cache)
 
     @classmethod
     def open(
@@ -202,8 +204,8 @@ class CorpusIndex:
     # --- search --------------------------------------------------------------------------------------
     def dense_search(self, query_vector: np.ndarray, k: int, *, allow: Allow | None = None) -> list[Passage]:
         """The ``k`` chunks nearest ``query_vector`` by cosine, ``scores={"dense": cosine}``."""
-        found = self._store.search_rows(query_vector, k, _keep(allow))
-        return [_passage(row, score, "dense") for row, score in found]
+        found = self._store.search_rows(query_vector, k, _keep(allow), self._chunks.fetch)
+        return [_passage(chunk, score, "dense") for chunk, score in found]
 
     def bm25_search(self, query: str, k: int, *, allow: Allow | None = None) -> list[Passage]:
         """The ``k`` best chunks by BM25 over the index's tokenizer, ``scores={"bm25": score}``."""
@@ -211,8 +213,8 @@ class CorpusIndex:
         if not tokens or k <= 0:
             return []
         with self._folder.read() as conn:
-            found = take_ranked(conn, self._bm25.index.ranked(tokens), k, _keep(allow))
-        return [_passage(row, score, "bm25") for row, score in found]
+            found = take_ranked(conn, self._bm25.index.ranked(tokens), k, _keep(allow), self._chunks.fetch)
+        return [_passage(chunk, score, "bm25") for chunk, score in found]
 
     # --- housekeeping --------------------------------------------------------------------------------
     def generation(self) -> int:
@@ -253,14 +255,15 @@ class CorpusIndex:
         self.close()
 
 
-def _keep(allow: Allow | None) -> Callable[[Row], bool]:
+def _keep(allow: Allow | None) -> Callable[[Chunk | None], bool]:
     if allow is None:
-        return lambda row: row.doc_id is not None
-    return lambda row: row.doc_id is not None and allow(row_to_chunk(row))
+        return lambda chunk: chunk is not None
+    return lambda chunk: chunk is not None and allow(chunk)
 
 
-def _passage(row: Row, score: float, kind: str) -> Passage:
-    return Passage(chunk=row_to_chunk(row), score=score, scores={kind: score})
+def _passage(chunk: Chunk | None, score: float, kind: str) -> Passage:
+    assert chunk is not None  # _keep turned down the items that are not chunks
+    return Passage(chunk=chunk, score=score, scores={kind: score})
 
 
 def _in_order(rows: list[Row]) -> list[Chunk]:

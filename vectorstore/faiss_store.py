@@ -13,10 +13,10 @@ import logging
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import faiss
 import numpy as np
@@ -32,6 +32,7 @@ from vectorstore.rows import Item, Row, decode_vector, rows_by, select_rows, tak
 from vectorstore.storage import IndexFolder
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FAISS_FILE = "index.faiss"
 SEARCH_THREADS = 1  # one query at a time: a single OpenMP thread was faster than two here
@@ -354,9 +355,14 @@ class FaissVectorStore(VectorStore):
 
     # --- used by CorpusIndex -------------------------------------------------------------------------
     def search_rows(
-        self, embedding: Sequence[float] | np.ndarray, k: int, keep: Callable[[Row], bool] | None = None
-    ) -> list[tuple[Row, float]]:
-        """The ``k`` best rows by cosine that ``keep`` accepts (exact: over-fetch, then everything)."""
+        self,
+        embedding: Sequence[float] | np.ndarray,
+        k: int,
+        keep: Callable[[T], bool] | None = None,
+        fetch: Callable[[sqlite3.Connection, list[int]], Mapping[int, T]] | None = None,
+    ) -> list[tuple[T, float]]:
+        """The ``k`` best rows by cosine that ``keep`` accepts (exact: over-fetch, then everything); items
+        are rows, or what ``fetch`` gives for their fids (see ``take_ranked``)."""
         query = normalise_rows(embedding)[0]
         with self._folder.read() as conn:
             if self._folder.dim and query.shape[0] != self._folder.dim:
@@ -366,9 +372,9 @@ class FaissVectorStore(VectorStore):
                 )
             n = self._vectors.ntotal
             first = k if keep is None else max(8 * k, 64)
-            found = take_ranked(conn, self._vectors.search(query, first), k, keep)
+            found = take_ranked(conn, self._vectors.search(query, first), k, keep, fetch)
             if len(found) < k and first < n:
-                found = take_ranked(conn, self._vectors.search(query, n), k, keep)
+                found = take_ranked(conn, self._vectors.search(query, n), k, keep, fetch)
             return found
 
     def all_rows(self, where: str = "", params: Sequence[Any] = ()) -> list[Row]:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from govqa.errors import IndexCorruptError, IndexMismatchError
 
 _BATCH = 500  # ids per "IN (...)" query
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -184,22 +185,24 @@ def take_ranked(
     conn: sqlite3.Connection,
     ranked: Iterable[tuple[int, float]],
     k: int,
-    keep: Callable[[Row], bool] | None = None,
-) -> list[tuple[Row, float]]:
-    """The first ``k`` rows of a ranking (fid, score) that ``keep`` accepts.
+    keep: Callable[[T], bool] | None = None,
+    fetch: Callable[[sqlite3.Connection, list[int]], Mapping[int, T]] | None = None,
+) -> list[tuple[T, float]]:
+    """The first ``k`` items of a ranking (fid, score) that ``keep`` accepts; items are rows, or what
+    ``fetch(conn, fids)`` gives for the fids (e.g. cached chunks).
 
-    Rows are read lazily: ``k`` at first, then in doubling batches while ``keep`` turns rows down.
+    Items are read lazily: ``k`` at first, then in doubling batches while ``keep`` turns them down.
     """
-    out: list[tuple[Row, float]] = []
+    get = fetch or _rows_by_fid
+    out: list[tuple[T, float]] = []
     pending: list[tuple[int, float]] = []
     want = k
 
     def drain() -> bool:
-        rows = rows_by(conn, "fid", [f for f, _ in pending])
+        items = get(conn, [f for f, _ in pending])
         for fid, score in pending:
-            row = rows.get(fid)
-            if row is not None and (keep is None or keep(row)):
-                out.append((row, score))
+            if fid in items and (keep is None or keep(items[fid])):
+                out.append((items[fid], score))
                 if len(out) >= k:
                     return True
         pending.clear()
@@ -216,3 +219,7 @@ def take_ranked(
     if pending:
         drain()
     return out
+
+
+def _rows_by_fid(conn: sqlite3.Connection, fids: list[int]) -> Mapping[int, Any]:
+    return rows_by(conn, "fid", fids)

@@ -12,7 +12,15 @@ import pytest
 
 from govqa.errors import ConfigError, IndexCorruptError, NotFoundError
 from govqa.models.embedders import HashingEmbedder
-from tests.vectorstore.corpus_contract import EMBEDDER, REPORT_A, REPORT_B, CorpusContract, make_doc, store
+from tests.vectorstore.corpus_contract import (
+    EMBEDDER,
+    REPORT_A,
+    REPORT_A2,
+    REPORT_B,
+    CorpusContract,
+    make_doc,
+    store,
+)
 from vectorstore.faiss_corpus import CorpusIndex
 
 
@@ -177,3 +185,52 @@ def test_concurrent_readers_see_whole_documents(index: CorpusIndex) -> None:
         t.join()
     assert errors == []
     assert_in_step(index)
+
+
+def test_searches_decode_each_row_once(tmp_path: Path) -> None:
+    with CorpusIndex.open(tmp_path / "idx", EMBEDDER) as index:
+        store(index, "a", REPORT_A, "精武镇")
+        q = EMBEDDER.encode_queries(["税收收入"])[0]
+        first = (index.dense_search(q, 3), index.bm25_search("税收 投资", 3))
+        reads = index._chunks.reads
+        assert 0 < reads <= 3
+        assert (index.dense_search(q, 3), index.bm25_search("税收 投资", 3)) == first
+        assert index._chunks.reads == reads  # the second time every chunk came from the cache
+
+
+def test_a_replaced_document_is_found_with_its_new_text_after_cached_searches(tmp_path: Path) -> None:
+    with CorpusIndex.open(tmp_path / "idx", EMBEDDER) as index:
+        store(index, "a", REPORT_A, "精武镇")
+        assert "18亿元" in index.bm25_search("税收收入", 1)[0].chunk.text
+        store(index, "a", REPORT_A2, "精武镇")  # new rows, new fids; the cached old ones are never ranked
+        found = [p.chunk.text for p in index.bm25_search("税收收入", 5)]
+        assert any("20亿元" in t for t in found) and not any("18亿元" in t for t in found)
+
+
+def test_items_added_through_langchain_are_not_returned_as_chunks(tmp_path: Path) -> None:
+    with CorpusIndex.open(tmp_path / "idx", EMBEDDER) as index:
+        chunks = store(index, "a", REPORT_A, "精武镇")
+        index.vectorstore.add_texts(["精武镇全年实现税收收入18亿元"])  # an item of no document
+        q = EMBEDDER.encode_queries(["精武镇全年实现税收收入18亿元"])[0]
+        for _ in range(2):  # uncached, then cached
+            assert {p.chunk.chunk_id for p in index.dense_search(q, 5)} <= {c.chunk_id for c in chunks}
+            assert {p.chunk.chunk_id for p in index.bm25_search("税收收入", 5)} <= {
+                c.chunk_id for c in chunks
+            }
+
+
+def test_the_chunk_cache_keeps_at_most_its_capacity(tmp_path: Path) -> None:
+    from vectorstore.chunk_cache import ChunkCache
+
+    with CorpusIndex.open(tmp_path / "idx", EMBEDDER) as index:
+        store(index, "a", REPORT_A, "精武镇")
+        cache = ChunkCache(capacity=2)
+        with index._folder.read() as conn:
+            fids = [f for (f,) in conn.execute("SELECT fid FROM items ORDER BY fid")]
+            assert len(fids) == 3
+            got = cache.fetch(conn, fids)
+            assert set(got) == set(fids) and len(cache) == 2 and cache.reads == 3
+            cache.fetch(conn, fids[1:])
+            assert cache.reads == 3  # the newest two stayed
+            cache.fetch(conn, [*fids[:1], 10**9])  # the oldest was dropped; an absent fid is left out
+            assert cache.reads == 4 and 10**9 not in cache.fetch(conn, [10**9])
