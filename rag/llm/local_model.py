@@ -106,6 +106,13 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """``data`` as JSON at ``path``, through a temporary file: a reader sees the old record or the new."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def _write_record(path: Path, spec: GGUFSpec) -> None:
     st = path.stat()
     record = {
@@ -114,9 +121,7 @@ def _write_record(path: Path, spec: GGUFSpec) -> None:
         "mtime_ns": st.st_mtime_ns,
         "verified_at": time.time(),
     }
-    tmp = record_path(path).with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
-    os.replace(tmp, record_path(path))
+    _write_json(record_path(path), record)
 
 
 def check_gguf(path: Path, spec: GGUFSpec = QWEN_1_5B) -> str | None:
@@ -269,9 +274,7 @@ def _read_build_record(models_dir: Path) -> dict[str, Any]:
 
 def _write_build_record(models_dir: Path, cmake_args: str) -> None:
     models_dir.mkdir(parents=True, exist_ok=True)
-    tmp = models_dir / (BUILD_RECORD + ".tmp")
-    tmp.write_text(json.dumps({"version": LLAMA_CPP_VERSION, "cmake_args": cmake_args}), encoding="utf-8")
-    os.replace(tmp, models_dir / BUILD_RECORD)
+    _write_json(models_dir / BUILD_RECORD, {"version": LLAMA_CPP_VERSION, "cmake_args": cmake_args})
 
 
 def needs_rebuild(models_dir: Path, flags: frozenset[str], features: frozenset[str] | None) -> bool:
