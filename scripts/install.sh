@@ -28,6 +28,10 @@ if ! python3 -c 'import sys, venv; sys.exit(0 if (3, 11) <= sys.version_info[:2]
   apt_install python3 python3-venv python3-dev
 fi
 command -v gcc >/dev/null || apt_install gcc libc6-dev
+# a C++ compiler and cmake: `govqa models prepare --llm` (make llm, make llm-test) builds llama-cpp-python
+# from source for this CPU
+command -v g++ >/dev/null || apt_install g++
+command -v cmake >/dev/null || apt_install cmake
 # OCR of scanned PDFs and images (Tesseract with Simplified Chinese), and the tools and font the real-file
 # tests use to make PDFs and scans from the samples (pdftoppm, img2pdf, an embeddable TrueType CJK font)
 apt_install tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng poppler-utils img2pdf fonts-wqy-zenhei
